@@ -1,0 +1,1 @@
+"""Memory backends: one protocol (protocol.py), interchangeable implementations."""

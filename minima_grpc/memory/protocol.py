@@ -1,0 +1,194 @@
+"""The memory protocol: the only thing the engine knows about storage.
+
+Two implementations: `embedded` (SQLite + local embedder, the default) and
+`mubit` (mubit-sdk). Every call takes the caller's Scope; a backend must make
+data of one tenant unreachable from another by construction, and isolate
+namespaces (lanes) within a tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from minima_grpc.engine.types import Difficulty, Outcome, Scope, Strategy, TaskType
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRecord:
+    """One task -> model -> outcome observation, as written by feedback or seeding."""
+
+    task_text: str
+    task_type: TaskType
+    difficulty: Difficulty
+    model_id: str
+    outcome: Outcome
+    quality: float
+    recorded_at: datetime
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+    latency_ms: int | None = None
+    verified_in_production: bool = False
+    source: str = "feedback"  # "feedback" | "seed:<dataset>"
+    recommendation_id: str | None = None
+    tags: tuple[str, ...] = ()
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecallQuery:
+    """Find past outcomes similar to `text`.
+
+    `per_model_k` > 0 asks for up to that many neighbours for *each* of `models`
+    (so a popular model cannot crowd the others out); otherwise `k` overall.
+    """
+
+    text: str
+    k: int = 32
+    models: tuple[str, ...] = ()
+    per_model_k: int = 0
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RecalledOutcome:
+    """A neighbour returned by recall, with what the engine weighs it by."""
+
+    entry_id: str
+    reference_id: str | None
+    similarity: float
+    knowledge_confidence: float
+    is_stale: bool
+    record: OutcomeRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Lesson:
+    """A durable routing lesson promoted from verified outcomes."""
+
+    content: str
+    lesson_type: str  # "success" | "failure"
+    task_type: TaskType
+    difficulty: Difficulty
+    model_id: str
+    confidence: float
+    idempotency_key: str
+    source_entry_ids: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Reinforcement:
+    """Credit (signal in [-1, 1]) given to recalled entries after an outcome."""
+
+    entry_ids: tuple[str, ...]
+    signal: float
+    idempotency_key: str
+    reference_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReinforcementResult:
+    reinforced_entry_ids: tuple[str, ...]
+    updated_confidence: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryProbe:
+    reachable: bool
+    latency_ms: int | None
+
+
+class Memory(Protocol):
+    """What the engine needs from a memory backend.
+
+    Errors: raise `minima_grpc.engine.errors.Unauthenticated` when the backend
+    rejects the caller's key, and any other exception for an unreachable or
+    broken backend (the engine degrades: recall -> prior-only with a warning,
+    writes -> accepted=false with a warning).
+    """
+
+    async def remember(self, scope: Scope, record: OutcomeRecord) -> str:
+        """Store an outcome; return its entry id. Idempotent on record.idempotency_key."""
+        ...
+
+    async def remember_many(self, scope: Scope, records: Sequence[OutcomeRecord]) -> int:
+        """Bulk insert (seeding); return how many were new. Idempotent per record."""
+        ...
+
+    async def recall(self, scope: Scope, query: RecallQuery) -> list[RecalledOutcome]:
+        """Neighbours of query.text within the scope's tenant, lane and (if set) user."""
+        ...
+
+    async def reinforce(self, scope: Scope, reinforcement: Reinforcement) -> ReinforcementResult:
+        """Credit entries; a repeated idempotency_key applies nothing twice."""
+        ...
+
+    async def record_lesson(self, scope: Scope, lesson: Lesson) -> str:
+        """Store a lesson; return its id. Idempotent on lesson.idempotency_key."""
+        ...
+
+    async def reflect(self, scope: Scope) -> None:
+        """Consolidate lessons of the scope's lane into strategies."""
+        ...
+
+    async def strategies(
+        self, scope: Scope, lesson_types: Sequence[str], limit: int
+    ) -> list[Strategy]:
+        """Promoted strategies for the scope's lane, strongest first."""
+        ...
+
+    async def probe(self, scope: Scope) -> MemoryProbe:
+        """Reachability and round-trip latency, with the caller's credentials."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and files."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRecommendation:
+    """What feedback needs to find the recommendation it answers."""
+
+    recommendation_id: str
+    task_text: str
+    task_type: TaskType
+    difficulty: Difficulty
+    tags: tuple[str, ...]
+    recommended_model_id: str
+    # model id -> entry ids of the neighbours that informed that model's prediction
+    evidence_by_model: dict[str, tuple[str, ...]]
+    # model id -> estimated USD cost at recommend time
+    est_costs: dict[str, float]
+    created_at: datetime
+
+
+class RecommendationStore(Protocol):
+    """Joins a feedback to its recommendation; entries expire after a TTL.
+
+    Lookups are scoped: a recommendation stored under one tenant is invisible
+    to every other tenant.
+    """
+
+    async def put(self, scope: Scope, pending: PendingRecommendation) -> None:
+        """Persist before the recommendation is returned to the caller."""
+        ...
+
+    async def get(self, scope: Scope, recommendation_id: str) -> PendingRecommendation | None:
+        """The pending recommendation, or None if unknown, expired or another tenant's."""
+        ...
+
+    async def claim_feedback(self, scope: Scope, idempotency_key: str) -> bool:
+        """Atomically mark a feedback key as applied; False if it already was."""
+        ...
+
+    async def release_feedback(self, scope: Scope, idempotency_key: str) -> None:
+        """Undo a claim whose write failed, so a retry can apply it."""
+        ...
+
+    async def purge_expired(self) -> int:
+        """Delete expired entries; return how many."""
+        ...
