@@ -164,6 +164,9 @@ class PendingRecommendation:
     # model id -> estimated USD cost at recommend time
     est_costs: dict[str, float]
     created_at: datetime
+    # entry id -> recorded quality of that neighbour, so feedback can credit
+    # only the neighbours whose label agrees with the reported outcome
+    evidence_quality: dict[str, float] = field(default_factory=dict)
 
 
 class RecommendationStore(Protocol):

@@ -1,0 +1,187 @@
+"""Engine time per recommendation, without transport, over the embedded memory.
+
+    python -m bench engine [--sizes 10000 100000] [--requests 300]
+
+For each size, seeds that many outcomes into one lane (synthetic prompts of
+every task type over every catalog model), then times `recommend` end to end
+and, separately, the recall call and the recommendation-store write inside it.
+"engine" is what remains: classification, aggregation, pricing, selection and
+response building. Reports median and p99 in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from minima_grpc.memory.factory import open_memory
+
+from minima_grpc.catalog import load_catalog
+from minima_grpc.config import Config
+from minima_grpc.engine.engine import MinimaEngine
+from minima_grpc.engine.types import (
+    Difficulty,
+    Outcome,
+    RecommendRequest,
+    Scope,
+    TaskInput,
+    TaskType,
+)
+from minima_grpc.memory.protocol import Memory, OutcomeRecord, RecommendationStore
+
+SCOPE = Scope(tenant="bench")
+TEMPLATES = {
+    TaskType.CODE: "Write a {lang} function that {verb} a {thing} and handles {edge}.",
+    TaskType.SUMMARIZATION: "Summarize the {thing} report about {topic} into {n} bullets.",
+    TaskType.EXTRACTION: "Extract every {thing} and {edge} from this {topic} document as JSON.",
+    TaskType.QA: "What is the {thing} of {topic} and why does it matter for {edge}?",
+    TaskType.REASONING: "Prove that every {thing} in {topic} satisfies the {edge} property.",
+    TaskType.CLASSIFICATION: "Classify this {topic} ticket about {thing} as {edge} or not.",
+    TaskType.TRANSLATION: "Translate the {topic} note about {thing} into {lang}.",
+    TaskType.CREATIVE: "Write a short poem about a {thing} lost in {topic} with {edge}.",
+    TaskType.RAG: "Based on the following context about {topic}, explain the {thing}.",
+    TaskType.TOOL_USE: "Use the {thing} tool to look up {topic} and report {edge}.",
+    TaskType.OTHER: "Help me plan the {topic} {thing} with {edge} in mind.",
+}
+WORDS = {
+    "lang": ["Python", "Rust", "Go", "TypeScript", "French", "German", "Japanese"],
+    "verb": ["parses", "merges", "sorts", "validates", "streams", "compresses"],
+    "thing": ["invoice", "graph", "queue", "sensor", "contract", "matrix", "playlist", "budget"],
+    "edge": ["empty input", "unicode", "timeouts", "large files", "duplicates", "retries"],
+    "topic": ["billing", "physics", "logistics", "medicine", "gardening", "security", "finance"],
+    "n": ["3", "5", "7"],
+}
+
+
+def prompt(rng: random.Random, task_type: TaskType) -> str:
+    return TEMPLATES[task_type].format(**{k: rng.choice(v) for k, v in WORDS.items()})
+
+
+def synthetic_outcomes(n: int, model_ids: Sequence[str], seed: int) -> list[OutcomeRecord]:
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    types = list(TaskType)
+    records = []
+    for i in range(n):
+        task_type = rng.choice(types)
+        success = rng.random() < 0.7
+        records.append(
+            OutcomeRecord(
+                task_text=prompt(rng, task_type),
+                task_type=task_type,
+                difficulty=rng.choice(list(Difficulty)),
+                model_id=rng.choice(model_ids),
+                outcome=Outcome.SUCCESS if success else Outcome.FAILURE,
+                quality=0.9 if success else 0.1,
+                recorded_at=now - timedelta(days=rng.uniform(0, 120)),
+                input_tokens=rng.randint(100, 4000),
+                output_tokens=rng.randint(50, 2000),
+                cost_usd=rng.uniform(1e-5, 0.05),
+                source="seed:bench",
+                idempotency_key=f"bench:{seed}:{i}",
+            )
+        )
+    return records
+
+
+class TimedMemory:
+    """Passes every call through; remembers how long each recall took."""
+
+    def __init__(self, inner: Memory) -> None:
+        self._inner = inner
+        self.recall_ms: list[float] = []
+
+    async def recall(self, *args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await self._inner.recall(*args)
+        finally:
+            self.recall_ms.append((time.perf_counter() - started) * 1000.0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class TimedStore:
+    def __init__(self, inner: RecommendationStore) -> None:
+        self._inner = inner
+        self.put_ms: list[float] = []
+
+    async def put(self, *args: Any) -> None:
+        started = time.perf_counter()
+        try:
+            await self._inner.put(*args)
+        finally:
+            self.put_ms.append((time.perf_counter() - started) * 1000.0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def summary(name: str, values: Sequence[float]) -> str:
+    ordered = sorted(values)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return f"{name:>22}: median {statistics.median(ordered):8.3f} ms   p99 {p99:8.3f} ms"
+
+
+async def run_size(size: int, requests: int, data_dir: Path) -> None:
+    catalog = load_catalog()
+    memory, store = open_memory(Config(data_dir=data_dir))
+    try:
+        ids = [e.model_id for e in catalog.entries]
+        started = time.perf_counter()
+        records = synthetic_outcomes(size, ids, seed=size)
+        for chunk in range(0, size, 5000):
+            await memory.remember_many(SCOPE, records[chunk : chunk + 5000])
+        seed_s = time.perf_counter() - started
+        timed_memory, timed_store = TimedMemory(memory), TimedStore(store)
+        engine = MinimaEngine(catalog, timed_memory, timed_store)
+        rng = random.Random(7)
+        asks = [
+            RecommendRequest(TaskInput(prompt(rng, t)), allow_llm_escalation=False)
+            for t in (rng.choice(list(TaskType)) for _ in range(requests + 20))
+        ]
+        for ask in asks[:20]:  # warm caches and the index
+            await engine.recommend(SCOPE, ask)
+        timed_memory.recall_ms.clear()
+        timed_store.put_ms.clear()
+        total_ms = []
+        for ask in asks[20:]:
+            t0 = time.perf_counter()
+            await engine.recommend(SCOPE, ask)
+            total_ms.append((time.perf_counter() - t0) * 1000.0)
+        own = [
+            t - r - p
+            for t, r, p in zip(total_ms, timed_memory.recall_ms, timed_store.put_ms, strict=True)
+        ]
+        print(f"\n{size:,} stored outcomes ({len(ids)} models; seeded in {seed_s:.1f} s), "
+              f"{requests} recommendations")  # fmt: skip
+        print(summary("recommend (total)", total_ms))
+        print(summary("recall", timed_memory.recall_ms))
+        print(summary("store put", timed_store.put_ms))
+        print(summary("engine beyond I/O", own))
+    finally:
+        await memory.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench engine", description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="minima-engine-bench-") as tmp:
+        for size in args.sizes:
+            asyncio.run(run_size(size, args.requests, Path(tmp) / f"n{size}"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The gRPC transport (optional extra `grpc`); imported only for grpc:// URLs."""

@@ -1,0 +1,61 @@
+"""Predicted success: the catalog prior blended with recalled evidence.
+
+Beta-style: the prior counts as `pseudocount` pseudo-observations, each
+weighted neighbour as `weight` observations of its recorded quality:
+
+    p = (WS + k * prior) / (W + k)        confidence = W / (W + k)
+
+Confidence is the share of the prediction that rests on evidence: 0 at cold
+start, 0.5 once the evidence weighs as much as the prior.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from minima_grpc.catalog import CatalogEntry
+from minima_grpc.engine.aggregate import ModelEvidence
+from minima_grpc.engine.cost import Price
+from minima_grpc.engine.types import DecisionBasis
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A candidate model with everything the pick and the response need."""
+
+    entry: CatalogEntry
+    prior: float
+    predicted_success: float
+    confidence: float
+    basis: DecisionBasis
+    price: Price
+    evidence: ModelEvidence | None
+
+    @property
+    def model_id(self) -> str:
+        return self.entry.model_id
+
+    @property
+    def cost(self) -> float:
+        return self.price.usd
+
+
+def blend(prior: float, evidence: ModelEvidence | None, pseudocount: float) -> tuple[float, float]:
+    """(predicted success, confidence) from a prior and optional evidence."""
+    if evidence is None or evidence.weight <= 0.0:
+        return prior, 0.0
+    w = evidence.weight
+    p = (evidence.success_mass + pseudocount * prior) / (w + pseudocount)
+    return min(1.0, max(0.0, p)), w / (w + pseudocount)
+
+
+def predict(
+    entry: CatalogEntry,
+    prior: float,
+    evidence: ModelEvidence | None,
+    price: Price,
+    pseudocount: float,
+) -> Candidate:
+    p, confidence = blend(prior, evidence, pseudocount)
+    basis = DecisionBasis.MEMORY if confidence > 0.0 else DecisionBasis.PRIOR
+    return Candidate(entry, prior, p, confidence, basis, price, evidence)

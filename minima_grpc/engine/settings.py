@@ -1,0 +1,70 @@
+"""The engine's tunable knobs, in one place so evaluation can tune them by
+measurement (minima eval) instead of by editing code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    # Prediction: Beta-style blend of the catalog prior with recalled evidence.
+    # The prior counts as `pseudocount` observations.
+    pseudocount: float = 4.0
+
+    # Threshold tau from the 0-10 slider: tau_min at 0, tau_max at 10, linear.
+    tau_min: float = 0.55
+    tau_max: float = 0.92
+    default_tradeoff: float = 5.0
+
+    # Neighbour weight = kernel(similarity) * reliability * age decay * source.
+    # kernel(s) = ((s - floor) / (1 - floor)) ** power, 0 below the floor, so
+    # only genuinely similar past tasks move a prediction.
+    similarity_floor: float = 0.25
+    similarity_power: float = 2.0
+    # reliability = floor + (1 - floor) * knowledge_confidence
+    reliability_floor: float = 0.3
+    age_half_life_days: float = 90.0
+    age_weight_floor: float = 0.2
+    stale_weight: float = 0.5
+    # Outcomes seeded from datasets count less than the caller's own feedback.
+    seed_weight: float = 0.8
+
+    # Recall: up to per_model_k neighbours for each candidate (no crowding out).
+    recall_per_model_k: int = 12
+    recall_k: int = 64
+    recall_timeout_ms: int = 250
+
+    # Cost: observed/rescaled tiers need this many realized samples per model.
+    observed_min_samples: int = 3
+    # With require_prompt_caching, the share of input tokens read from cache.
+    cached_input_share: float = 0.9
+
+    # Candidates returned in `ranked` when the caller sets no max_candidates.
+    default_max_candidates: int = 8
+    # A fallback must beat the pick's predicted success by at least this much.
+    fallback_min_gain: float = 0.03
+
+    # Escalation criteria.
+    thin_evidence_weight: float = 1.5
+    thin_evidence_models: int = 2
+    low_confidence: float = 0.45
+    tie_delta: float = 0.02
+    conflict_low: float = 0.35
+    conflict_high: float = 0.65
+    conflict_min_weight: float = 2.0
+    # Classification confidence below this lets the reasoner refine the type.
+    ambiguous_classification: float = 0.6
+
+    # Reasoner: its opinion moves a prediction by at most this share, scaled
+    # down by how much evidence the prediction already rests on.
+    reasoner_blend: float = 0.5
+    reasoner_timeout_ms: int = 4000
+    reasoner_max_candidates: int = 8
+
+    # Learning loop.
+    reflect_every: int = 25
+    lesson_min_quality: float = 0.8
+    # A neighbour agrees with an outcome when their qualities differ by at most this.
+    agreement_band: float = 0.3
+    evidence_refs_per_model: int = 5

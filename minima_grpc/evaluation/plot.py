@@ -1,0 +1,116 @@
+"""The cost-quality plot of a report: the router's sweep against the baselines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from minima_grpc.evaluation.metrics import Point, nondecreasing_hull
+
+
+def plot_report(report: dict[str, Any], path: Path) -> Path:
+    router = report["router"]
+    singles = report["baselines"]["single_models"]
+    ref = singles[report["reference_model"]]
+    # A bare Agg figure: no pyplot, no global backend state, never a display.
+    figure = Figure(figsize=(10, 6.5), dpi=120)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+
+    single_points: list[Point] = [(p["cost_per_1k"], p["accuracy"]) for p in singles.values()]
+    _hull(axes, single_points, "one model for everything (hull)", "0.55")
+    for model, point in singles.items():
+        axes.scatter(point["cost_per_1k"], point["accuracy"], color="0.35", s=22, zorder=3)
+        axes.annotate(
+            model.split("/")[-1],
+            (point["cost_per_1k"], point["accuracy"]),
+            fontsize=7,
+            xytext=(4, -8),
+            textcoords="offset points",
+            color="0.3",
+        )
+
+    router_points: list[Point] = [(s["cost_per_1k"], s["accuracy"]) for s in router]
+    axes.plot(
+        *zip(*router_points, strict=True),
+        marker="o",
+        color="tab:blue",
+        label="minima (slider sweep)",
+        zorder=4,
+    )
+    for s in router:
+        axes.annotate(
+            f"{s['slider']:g}",
+            (s["cost_per_1k"], s["accuracy"]),
+            fontsize=7,
+            xytext=(-3, 6),
+            textcoords="offset points",
+            color="tab:blue",
+        )
+    _hull(axes, router_points, "minima (hull)", "tab:blue")
+
+    for key, label, marker, color in (
+        ("oracle", "oracle", "*", "tab:green"),
+        ("random_expected", "random (expected)", "X", "tab:red"),
+    ):
+        point = report["baselines"][key]
+        axes.scatter(
+            point["cost_per_1k"],
+            point["accuracy"],
+            marker=marker,
+            s=110,
+            color=color,
+            label=label,
+            zorder=5,
+        )
+
+    for target in report["targets"]:
+        axes.plot(
+            [target["cost_budget_per_1k"]] * 2,
+            [0, target["required_accuracy"]],
+            ls=":",
+            color="tab:orange",
+            lw=1,
+        )
+        axes.plot(
+            [0, target["cost_budget_per_1k"]],
+            [target["required_accuracy"]] * 2,
+            ls=":",
+            color="tab:orange",
+            lw=1,
+        )
+    axes.axhline(ref["accuracy"], color="0.8", lw=0.8, zorder=0)
+
+    costs = [c for c, _ in single_points + router_points]
+    axes.set_xscale("log")
+    axes.set_xlim(min(costs) * 0.7, max(costs) * 1.4)
+    accuracies = [a for _, a in single_points + router_points] + [
+        report["baselines"]["oracle"]["accuracy"]
+    ]
+    axes.set_ylim(min(accuracies) - 0.03, min(1.0, max(accuracies) + 0.03))
+    axes.set_xlabel("USD per 1,000 prompts (log scale)")
+    axes.set_ylabel("accuracy (mean score)")
+    curve = report["curve"]
+    data = report["dataset"]
+    axes.set_title(
+        f"{data['source']}: test split, {data['test_prompts']} prompts (AIQ minima "
+        f"{curve['aiq_router']:.3f}, one model {curve['aiq_one_model_for_everything']:.3f})",
+        fontsize=10,
+    )
+    axes.grid(True, which="both", alpha=0.25)
+    axes.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    return path
+
+
+def _hull(axes: Axes, points: list[Point], label: str, color: str) -> None:
+    hull = nondecreasing_hull(points)
+    xs = [c for c, _ in hull] + [max(c for c, _ in points) * 1.4]
+    ys = [a for _, a in hull] + [hull[-1][1]]
+    axes.plot(xs, ys, ls="--", lw=1, color=color, label=label)

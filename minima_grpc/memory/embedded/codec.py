@@ -1,0 +1,239 @@
+"""Domain values <-> SQLite columns: records, texts, times, ids, digests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sqlite3
+import zlib
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from minima_grpc.engine.types import Difficulty, Outcome, TaskType
+from minima_grpc.memory.embedded.errors import InvalidRecord
+from minima_grpc.memory.protocol import Lesson, OutcomeRecord
+
+MAX_TEXT_CHARS = 65_536
+_COMPRESS_FROM = 256
+_RAW, _ZLIB = b"\x00", b"\x01"
+LESSON_TYPES = ("success", "failure")
+
+# Columns of `outcomes` read back into an OutcomeRecord (with the text body).
+RECORD_COLUMNS = (
+    "o.seq, o.model_id, o.task_type, o.difficulty, o.outcome, o.quality, o.recorded_us, "
+    "o.input_tokens, o.output_tokens, o.cost_usd, o.latency_ms, o.verified, o.source, "
+    "o.recommendation_id, o.tags, o.idempotency_key, o.confidence, t.body"
+)
+
+
+# -- time ---------------------------------------------------------------------
+
+
+def to_micros(moment: datetime) -> int:
+    """Unix microseconds; a naive datetime is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(micros: int) -> datetime:
+    return datetime.fromtimestamp(micros // 1_000_000, UTC).replace(
+        microsecond=micros % 1_000_000
+    )
+
+
+# -- ids ----------------------------------------------------------------------
+
+
+def entry_id(file_id: str, seq: int) -> str:
+    """Outcome ids carry the file's random id, so an id from another file never matches."""
+    return f"{file_id}-{seq}"
+
+
+def lesson_id(file_id: str, seq: int) -> str:
+    return f"{file_id}-l{seq}"
+
+
+def parse_entry_id(file_id: str, text: str) -> int | None:
+    prefix, _, seq = text.partition("-")
+    if prefix != file_id or not seq.isdigit():
+        return None
+    return int(seq)
+
+
+def _digest(*parts: str) -> bytes:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()[:16]
+
+
+def text_digest(text: str, tags: Sequence[str]) -> bytes:
+    """Identity of an embedded text: tags are part of its vector."""
+    return _digest("text", text, *sorted(set(tags)))
+
+
+def record_digest(record: OutcomeRecord) -> bytes:
+    """Identity of an outcome: its idempotency key, else its content."""
+    if record.idempotency_key:
+        return _digest("key", record.idempotency_key)
+    return _digest(
+        "content",
+        record.model_id,
+        record.task_text,
+        record.outcome.value,
+        str(to_micros(record.recorded_at)),
+    )
+
+
+# -- text bodies ----------------------------------------------------------------
+
+
+def pack_text(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    if len(raw) >= _COMPRESS_FROM:
+        packed = zlib.compress(raw, 6)
+        if len(packed) < 0.9 * len(raw):
+            return _ZLIB + packed
+    return _RAW + raw
+
+
+def unpack_text(body: bytes) -> str:
+    data = body[1:]
+    if body[:1] == _ZLIB:
+        data = zlib.decompress(data)
+    return data.decode("utf-8")
+
+
+# -- validation -----------------------------------------------------------------
+
+
+def _finite(value: float, low: float, high: float) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and low <= value <= high
+
+
+def check_record(record: OutcomeRecord) -> None:
+    """Raise InvalidRecord naming the first broken field."""
+    problem = _record_problem(record)
+    if problem:
+        raise InvalidRecord(f"invalid outcome record: {problem}")
+
+
+def _record_problem(r: OutcomeRecord) -> str | None:
+    if not isinstance(r.task_text, str) or not r.task_text.strip():
+        return "task_text is empty"
+    if len(r.task_text) > MAX_TEXT_CHARS:
+        return f"task_text is longer than {MAX_TEXT_CHARS} characters"
+    if not isinstance(r.model_id, str) or not r.model_id.strip():
+        return "model_id is empty"
+    enums = ((r.task_type, TaskType), (r.difficulty, Difficulty), (r.outcome, Outcome))
+    for value, kind in enums:
+        if not isinstance(value, kind):
+            return f"{kind.__name__} expected, got {value!r}"
+    if not _finite(r.quality, 0.0, 1.0):
+        return f"quality must be in [0, 1], got {r.quality!r}"
+    if not isinstance(r.recorded_at, datetime):
+        return "recorded_at must be a datetime"
+    for name in ("input_tokens", "output_tokens", "latency_ms"):
+        value = getattr(r, name)
+        if value is not None and (not isinstance(value, int) or value < 0):
+            return f"{name} must be a non-negative integer, got {value!r}"
+    if r.cost_usd is not None and not _finite(r.cost_usd, 0.0, math.inf):
+        return f"cost_usd must be a finite number >= 0, got {r.cost_usd!r}"
+    if not all(isinstance(t, str) for t in r.tags):
+        return "tags must be strings"
+    return None
+
+
+def check_lesson(lesson: Lesson) -> None:
+    if not lesson.content.strip():
+        raise InvalidRecord("invalid lesson: content is empty")
+    if lesson.lesson_type not in LESSON_TYPES:
+        raise InvalidRecord(f"invalid lesson: lesson_type must be one of {LESSON_TYPES}")
+    if not lesson.idempotency_key:
+        raise InvalidRecord("invalid lesson: idempotency_key is empty")
+    if not lesson.model_id.strip():
+        raise InvalidRecord("invalid lesson: model_id is empty")
+    if not _finite(lesson.confidence, 0.0, 1.0):
+        raise InvalidRecord("invalid lesson: confidence must be in [0, 1]")
+
+
+# -- rows -----------------------------------------------------------------------
+
+
+def outcome_row(
+    record: OutcomeRecord, lane_id: int, text_id: int, user_id: str | None
+) -> tuple[object, ...]:
+    """Values for INSERT_OUTCOME, in its column order."""
+    return (
+        lane_id,
+        text_id,
+        record_digest(record),
+        user_id,
+        record.model_id,
+        record.task_type.value,
+        record.difficulty.value,
+        record.outcome.value,
+        float(record.quality),
+        to_micros(record.recorded_at),
+        record.input_tokens,
+        record.output_tokens,
+        record.cost_usd,
+        record.latency_ms,
+        int(record.verified_in_production),
+        record.source,
+        record.recommendation_id,
+        json.dumps(list(record.tags)) if record.tags else None,
+        record.idempotency_key,
+    )
+
+
+INSERT_OUTCOME = (
+    "INSERT INTO outcomes (lane_id, text_id, dedup, user_id, model_id, task_type, difficulty, "
+    "outcome, quality, recorded_us, input_tokens, output_tokens, cost_usd, latency_ms, "
+    "verified, source, recommendation_id, tags, idempotency_key) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (lane_id, dedup) DO NOTHING RETURNING seq"
+)
+
+
+def record_from_row(row: sqlite3.Row | tuple[object, ...]) -> tuple[int, float, OutcomeRecord]:
+    """(seq, knowledge confidence, record) from a RECORD_COLUMNS row."""
+    (
+        seq,
+        model_id,
+        task_type,
+        difficulty,
+        outcome,
+        quality,
+        recorded_us,
+        input_tokens,
+        output_tokens,
+        cost_usd,
+        latency_ms,
+        verified,
+        source,
+        recommendation_id,
+        tags,
+        idempotency_key,
+        confidence,
+        body,
+    ) = tuple(row)
+    record = OutcomeRecord(
+        task_text=unpack_text(body),  # type: ignore[arg-type]
+        task_type=TaskType(task_type),
+        difficulty=Difficulty(difficulty),
+        model_id=str(model_id),
+        outcome=Outcome(outcome),
+        quality=float(quality),  # type: ignore[arg-type]
+        recorded_at=from_micros(int(recorded_us)),  # type: ignore[call-overload]
+        input_tokens=input_tokens,  # type: ignore[arg-type]
+        output_tokens=output_tokens,  # type: ignore[arg-type]
+        cost_usd=cost_usd,  # type: ignore[arg-type]
+        latency_ms=latency_ms,  # type: ignore[arg-type]
+        verified_in_production=bool(verified),
+        source=str(source),
+        recommendation_id=recommendation_id,  # type: ignore[arg-type]
+        tags=tuple(json.loads(tags)) if tags else (),  # type: ignore[arg-type]
+        idempotency_key=idempotency_key,  # type: ignore[arg-type]
+    )
+    return int(seq), float(confidence), record  # type: ignore[call-overload, arg-type]

@@ -1,0 +1,48 @@
+"""Errors of the embedded memory, with messages an operator can act on."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+
+class MemoryOpenError(Exception):
+    """A memory file cannot be opened at start-up; the message names it and the cause."""
+
+
+class MemoryUnavailable(Exception):
+    """A store operation failed (disk full, I/O error, closed store); nothing was written."""
+
+
+class InvalidRecord(ValueError):
+    """A record or lesson breaks a documented rule; nothing was written."""
+
+
+_CAUSES = (
+    ("file is not a database", "it is not a SQLite database (corrupt, or not a Minima file)"),
+    ("malformed", "it is corrupt (database disk image is malformed)"),
+    ("database is locked", "it is locked by another process"),
+    ("unable to open", "it cannot be opened (missing directory or permission denied)"),
+    ("readonly", "it is read-only (permission denied)"),
+    ("disk is full", "the disk is full"),
+    ("disk i/o error", "the disk reported an I/O error"),
+)
+
+
+def explain(exc: BaseException) -> str:
+    """A short, human cause for an sqlite3/OS error."""
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    text = str(exc).lower()
+    for needle, cause in _CAUSES:
+        if needle in text:
+            return cause
+    return str(exc) or type(exc).__name__
+
+
+def open_error(path: Path, exc: BaseException) -> MemoryOpenError:
+    return MemoryOpenError(f"cannot open memory file {path}: {explain(exc)}")
+
+
+def unavailable(operation: str, path: Path, exc: sqlite3.Error | OSError) -> MemoryUnavailable:
+    return MemoryUnavailable(f"{operation} failed on {path}: {explain(exc)}")

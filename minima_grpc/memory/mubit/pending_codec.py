@@ -1,0 +1,52 @@
+"""PendingRecommendation <-> the JSON object stored in Mubit metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from minima_grpc.engine.types import Difficulty, TaskType
+from minima_grpc.memory.protocol import PendingRecommendation
+
+
+def encode_pending(pending: PendingRecommendation) -> dict[str, Any]:
+    return {
+        "recommendation_id": pending.recommendation_id,
+        "task_text": pending.task_text,
+        "task_type": pending.task_type.value,
+        "difficulty": pending.difficulty.value,
+        "tags": list(pending.tags),
+        "recommended_model_id": pending.recommended_model_id,
+        "evidence_by_model": {m: list(ids) for m, ids in pending.evidence_by_model.items()},
+        "est_costs": dict(pending.est_costs),
+        "created_at": pending.created_at.isoformat(),
+        "evidence_quality": dict(pending.evidence_quality),
+    }
+
+
+def decode_pending(raw: object) -> PendingRecommendation | None:
+    """The stored recommendation, or None when the object is not one we wrote."""
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        created_at = datetime.fromisoformat(raw["created_at"])
+        return PendingRecommendation(
+            recommendation_id=str(raw["recommendation_id"]),
+            task_text=str(raw["task_text"]),
+            task_type=TaskType(raw["task_type"]),
+            difficulty=Difficulty(raw["difficulty"]),
+            tags=tuple(str(t) for t in raw.get("tags", ())),
+            recommended_model_id=str(raw["recommended_model_id"]),
+            evidence_by_model={
+                str(m): tuple(str(i) for i in ids)
+                for m, ids in dict(raw.get("evidence_by_model", {})).items()
+            },
+            est_costs={str(m): float(c) for m, c in dict(raw.get("est_costs", {})).items()},
+            created_at=created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC),
+            evidence_quality={
+                str(e): float(q) for e, q in dict(raw.get("evidence_quality", {})).items()
+            },
+        )
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -1,0 +1,55 @@
+"""A small slice of the full replay, end to end: `minima eval` starts its own
+`minima serve` (a real subprocess on loopback, embedded memory), learns 40 train
+prompts with feedback and measures 20 test prompts at two slider settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from minima_grpc.catalog import load_catalog
+from tests.evaluation.cli_helpers import run_command
+
+
+def test_replay_slice(
+    routerbench_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code = run_command(
+        ["eval", "--dataset", str(routerbench_csv), "--train", "40", "--test", "20",
+         "--sliders", "0,10", "--out", str(out), "--quiet"]
+    )  # fmt: skip
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+
+    report = json.loads((out / "routerbench_0shot_subset.json").read_text(encoding="utf-8"))
+    assert (report["dataset"]["train_prompts"], report["dataset"]["test_prompts"]) == (40, 20)
+    learning = report["learning"]
+    assert learning["mode"] == "bandit"
+    assert learning["engine"]["feedback_accepted"] == 40
+    assert learning["engine"]["feedback_rejected"] == 0
+
+    cheap, premium = report["router"]
+    assert (cheap["slider"], premium["slider"]) == (0, 10)
+    for point in (cheap, premium):
+        assert sum(point["model_shares"].values()) == pytest.approx(1.0)
+        assert set(point["model_shares"]) <= set(report["dataset"]["models"])
+    # What a user notices first: asking for quality never makes routing cheaper.
+    assert cheap["cost_per_1k"] <= premium["cost_per_1k"]
+    assert 0.0 <= report["curve"]["aiq_router"] <= 1.0
+
+    assert "minima slider 0" in printed.out
+    assert (out / "routerbench_0shot_subset.png").read_bytes()[:4] == b"\x89PNG"
+    catalog = load_catalog(out / "routerbench_0shot_subset.catalog.json")
+    assert len(catalog.entries) == len(report["dataset"]["models"])
+
+
+def test_missing_dataset_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run_command(["eval", "--dataset", str(tmp_path / "absent.csv"), "--out", str(tmp_path)])
+    assert code == 2
+    assert "absent.csv: no such file" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())  # nothing written
