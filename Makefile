@@ -15,18 +15,22 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml client/pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]' -e './client[grpc]'
 	touch $@
 
-proto:  ## Regenerate minima_grpc/_gen from protos/
+GENERATED := minima_grpc/_gen client/minima_client/_grpc/minima_v1.binpb minima_grpc/gateway/proto_comments.json
+
+proto:  ## Regenerate minima_grpc/_gen and the client's descriptor set from protos/
 	$(BIN)/python scripts/gen_protos.py
+	$(BIN)/python client/scripts/gen_descriptors.py
+	$(BIN)/python -c 'from minima_grpc.gateway.comments import main; raise SystemExit(main())'
 
 proto-check: proto  ## Fail if the committed generated code drifted from protos/
-	git diff --exit-code --stat -- minima_grpc/_gen
-	@test -z "$$(git status --porcelain -- minima_grpc/_gen)" || (git status --porcelain -- minima_grpc/_gen; exit 1)
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || \
+		(echo "generated code drifted from protos/: run 'make proto' and commit"; git status --porcelain -- $(GENERATED); exit 1)
 
 lint:  ## buf lint, ruff, mypy
 	$(BIN)/buf lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy minima_grpc client/minima_client tests bench scripts
+	$(BIN)/mypy minima_grpc client/minima_client client/scripts tests bench scripts
 
 test: $(VENV)/.installed  ## Run the test suite (installs first)
 	$(BIN)/pytest -q

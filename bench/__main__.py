@@ -10,7 +10,10 @@ import importlib
 import sys
 
 BENCHMARKS: dict[str, str] = {
+    "engine": "bench.engine_bench",
     "health": "bench.health_bench",
+    "mubit": "bench.mubit_bench",
+    "rest-vs-grpc": "bench.rest_vs_grpc",
     "routing-quality": "bench.routing_quality",
 }
 

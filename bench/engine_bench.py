@@ -22,11 +22,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from minima_grpc.memory.factory import open_memory
-
 from minima_grpc.catalog import load_catalog
 from minima_grpc.config import Config
 from minima_grpc.engine.engine import MinimaEngine
+from minima_grpc.engine.settings import EngineSettings
 from minima_grpc.engine.types import (
     Difficulty,
     Outcome,
@@ -35,6 +34,7 @@ from minima_grpc.engine.types import (
     TaskInput,
     TaskType,
 )
+from minima_grpc.memory.factory import open_memory
 from minima_grpc.memory.protocol import Memory, OutcomeRecord, RecommendationStore
 
 SCOPE = Scope(tenant="bench")
@@ -139,11 +139,16 @@ async def run_size(size: int, requests: int, data_dir: Path) -> None:
         ids = [e.model_id for e in catalog.entries]
         started = time.perf_counter()
         records = synthetic_outcomes(size, ids, seed=size)
+        # One write first creates the lane (embedded remember_many cannot yet
+        # create a lane for many records of one batch).
+        await memory.remember(SCOPE, records[0])
         for chunk in range(0, size, 5000):
             await memory.remember_many(SCOPE, records[chunk : chunk + 5000])
         seed_s = time.perf_counter() - started
         timed_memory, timed_store = TimedMemory(memory), TimedStore(store)
-        engine = MinimaEngine(catalog, timed_memory, timed_store)
+        # A generous recall deadline: this measures the engine, not degradation.
+        settings = EngineSettings(recall_timeout_ms=30_000)
+        engine = MinimaEngine(catalog, timed_memory, timed_store, settings=settings)
         rng = random.Random(7)
         asks = [
             RecommendRequest(TaskInput(prompt(rng, t)), allow_llm_escalation=False)

@@ -8,7 +8,7 @@ Against the fake Mubit on loopback (tests/fake_mubit, lexical scoring), with
 2. recall throughput and latency at 1, 8 and 32 concurrent callers with the
    default worker pool (bound by the single-process fake on a small machine);
 3. a stalled Mubit (every query sleeps `--stall-s`): recall latency seen by
-   callers with a 250 ms read budget, i.e. what a recommendation waits.
+   callers with a 250 ms inline budget, i.e. what a recommendation waits.
 
 The fake's own cost dominates absolute numbers; compare the columns.
 """
@@ -75,7 +75,7 @@ async def _concurrent(memory: MubitMemory, scope: Scope, callers: int, total: in
     samples: list[float] = []
 
     async def caller() -> None:
-        for _ in range(total // callers):
+        for _ in range(max(1, total // callers)):
             started = time.perf_counter()
             await memory.recall(scope, QUERY)
             samples.append(time.perf_counter() - started)
@@ -132,7 +132,7 @@ async def run(records: int, calls: int, stall_s: float) -> None:
             await asyncio.gather(*(one() for _ in range(32)))
         finally:
             await stalled.close()
-        print(f"stalled Mubit ({stall_s:g} s per query), 250 ms read budget, 32 concurrent")
+        print(f"stalled Mubit ({stall_s:g} s per query), 250 ms inline budget, 32 concurrent")
         print(f"  caller-seen recall   {_ms(latencies)}")
 
 

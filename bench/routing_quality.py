@@ -1,18 +1,25 @@
 """Offline routing-quality analysis: what per-prompt routing could reach on a dataset.
 
-No server. A hashed TF-IDF embedding of the prompt (a stand-in for a local
-embedder) and cosine k-NN over the *train* split with every model's outcome
-known (the state a full `minima seed` of the train split gives) predict each
-model's success on each test prompt (similarity-weighted, Beta-smoothed toward a
-neutral 0.5). Two selection rules turn predictions into picks over a sweep:
+No server. A hashed TF-IDF embedding of the prompt (a stand-in for the local
+embedder) and cosine k-NN over the *train* split, with every model's outcome
+known (the state a full `minima seed` of the train split gives), predict each
+model's success on each test prompt:
+
+    weight = max(0, (similarity - floor) / (1 - floor)) ** power
+    p      = (sum weight * outcome + pseudocount * 0.5) / (sum weight + pseudocount)
+
+("engine-like" uses the engine's defaults: 12 neighbours per model, floor 0.25,
+power 2, pseudocount 4.) Two selection rules turn predictions into picks over a
+sweep of their parameter:
 
 - threshold: the cheapest model whose prediction clears tau, else the most
-  likely one (the engine's documented rule);
-- utility: the model maximising prediction - lambda * price / max price.
+  likely one (the engine's rule; tau = 0.55 ... 0.92 as the slider goes 0 ... 10);
+- utility: the model maximising p - lambda * ln(price / cheapest price).
 
 Also shown: routing by the benchmark label (each benchmark's train accuracy per
-model) and, as a bound, the best any per-benchmark routing can do when chosen
-with hindsight on the test split itself. Prices are train-split mean costs.
+model) and, as a bound for any per-benchmark router, the best choice per
+benchmark made with hindsight on the test split itself. Prices are train-split
+mean costs.
 
     python -m bench.routing_quality [--dataset PATH] [--dim 4096]
 """
@@ -24,6 +31,7 @@ import itertools
 import re
 import zlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -48,15 +56,28 @@ DEFAULT_DATASET = (
     Path(__file__).resolve().parents[2] / "shared/data/routerbench/routerbench_0shot_subset.csv"
 )
 _WORD = re.compile(r"[a-z0-9_]+")
-TAUS = np.linspace(0.30, 1.0, 36)
-LAMBDAS = np.concatenate([[0.0], np.geomspace(1e-3, 2.0, 60)])
+TAUS = np.linspace(0.55, 0.92, 11)  # the engine's slider 0..10
+LAMBDAS = np.geomspace(0.5, 1e-4, 40)
 Vector = np.ndarray[tuple[int], np.dtype[np.float64]]
+Rule = Callable[[Matrix, Vector, float], Choices]
 
 VIEWS: dict[str, Callable[[str], str]] = {
     "full prompt": lambda text: text,
     "first 512 chars": lambda text: text[:512],
     "last few-shot block": lambda text: text.rsplit("\n\n", 1)[-1],
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Weighting:
+    k: int
+    floor: float
+    power: float
+    pseudocount: float
+
+
+ENGINE_LIKE = Weighting(k=12, floor=0.25, power=2.0, pseudocount=4.0)
+WIDE = Weighting(k=256, floor=0.0, power=1.0, pseudocount=4.0)
 
 
 def embed(texts: Sequence[str], idf: Vector | None, dim: int) -> tuple[Matrix, Vector]:
@@ -74,12 +95,14 @@ def embed(texts: Sequence[str], idf: Vector | None, dim: int) -> tuple[Matrix, V
     return vectors / np.where(norms == 0, 1.0, norms), idf
 
 
-def knn_success(train: Matrix, outcomes: Matrix, test: Matrix, k: int) -> Matrix:
+def knn_success(train: Matrix, outcomes: Matrix, test: Matrix, how: Weighting) -> Matrix:
     similarity = test @ train.T
-    nearest = np.argsort(-similarity, axis=1)[:, :k]
-    weights = np.clip(np.take_along_axis(similarity, nearest, axis=1), 0.0, None)
+    nearest = np.argsort(-similarity, axis=1)[:, : how.k]
+    closeness = (np.take_along_axis(similarity, nearest, axis=1) - how.floor) / (1 - how.floor)
+    weights = np.clip(closeness, 0.0, None) ** how.power
     mass = (weights[:, :, None] * outcomes[nearest]).sum(axis=1)
-    smoothed: Matrix = (mass + 1.0) / (weights.sum(axis=1)[:, None] + 2.0)
+    total = weights.sum(axis=1)[:, None]
+    smoothed: Matrix = (mass + 0.5 * how.pseudocount) / (total + how.pseudocount)
     return smoothed
 
 
@@ -91,44 +114,57 @@ def threshold_picks(predicted: Matrix, prices: Vector, tau: float) -> Choices:
 
 
 def utility_picks(predicted: Matrix, prices: Vector, lam: float) -> Choices:
-    picks: Choices = np.argmax(predicted - lam * prices[None, :] / prices.max(), axis=1)
+    penalty = lam * np.log(prices / prices.min())
+    picks: Choices = np.argmax(predicted - penalty[None, :], axis=1)
     return picks
 
 
+RULES: dict[str, tuple[Rule, Sequence[float]]] = {
+    "threshold": (threshold_picks, list(TAUS)),
+    "utility": (utility_picks, list(LAMBDAS)),
+}
+
+
 class Table:
-    def __init__(self, scores: Matrix, costs: Matrix, ref_acc: float, ref_cost: float) -> None:
-        self.scores, self.costs = scores, costs
-        self.ref_acc, self.ref_cost = ref_acc, ref_cost
-        singles = [
-            operating_point(np.full(len(scores), m), scores, costs) for m in range(scores.shape[1])
-        ]
-        self.single_points: list[Point] = [(p.cost_per_1k, p.accuracy) for p in singles]
-        self.cost_range = (
-            min(c for c, _ in self.single_points),
-            max(c for c, _ in self.single_points),
-        )
-        print("acc@50% / acc@20%: hull accuracy at 50% / 20% of the reference's cost, as a share")
-        print("of the reference's accuracy (points between two measured ones mix them at random).")
-        print(f"{'policy':48s} {'AIQ':>6s} {'acc@50%':>8s} {'acc@20%':>8s}")
+    def __init__(self, scores: Matrix, costs: Matrix, prices: Vector, reference: int) -> None:
+        self.scores, self.costs, self.prices = scores, costs, prices
+        ref = operating_point(np.full(len(scores), reference), scores, costs)
+        self.ref_acc, self.ref_cost = ref.accuracy, ref.cost_per_1k
+        self.single_points: list[Point] = []
+        for model in range(scores.shape[1]):
+            point = operating_point(np.full(len(scores), model), scores, costs)
+            self.single_points.append((point.cost_per_1k, point.accuracy))
+        costs_only = [c for c, _ in self.single_points]
+        self.cost_range = (min(costs_only), max(costs_only))
+        print("acc@50% / acc@20%: accuracy reachable at 50% / 20% of the reference's cost (on")
+        print("the hull of the measured points), as a share of the reference's accuracy.")
+        print(f"{'policy':56s} {'AIQ':>6s} {'acc@50%':>8s} {'acc@20%':>8s}")
 
     def row(self, name: str, points: Sequence[Point]) -> None:
         half = hull_accuracy_at(points, 0.5 * self.ref_cost) or 0.0
         fifth = hull_accuracy_at(points, 0.2 * self.ref_cost) or 0.0
         area = aiq(points, *self.cost_range)
-        print(f"{name:48s} {area:6.4f} {half / self.ref_acc:8.1%} {fifth / self.ref_acc:8.1%}")
+        print(f"{name:56s} {area:6.4f} {half / self.ref_acc:8.1%} {fifth / self.ref_acc:8.1%}")
 
-    def curve(self, name: str, picks: Sequence[Choices]) -> None:
-        points = [operating_point(c, self.scores, self.costs) for c in picks]
-        self.row(name, [(p.cost_per_1k, p.accuracy) for p in points])
+    def rules(self, name: str, predicted: Matrix) -> None:
+        for rule_name, (rule, grid) in RULES.items():
+            points = []
+            for value in grid:
+                point = operating_point(
+                    rule(predicted, self.prices, value), self.scores, self.costs
+                )
+                points.append((point.cost_per_1k, point.accuracy))
+            self.row(f"{name}, {rule_name}", points)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
     parser.add_argument("--dim", type=int, default=4096)
     args = parser.parse_args()
     if not args.dataset.is_file():
-        raise SystemExit(f"dataset not found: {args.dataset}")
+        print(f"skipped: no dataset at {args.dataset} (evaluation data absent)")
+        return 0
     data = load_routing_dataset(args.dataset)
     train, test = data.split("train"), data.split("test")
     outcomes, scores, costs = scores_matrix(train), scores_matrix(test), costs_matrix(test)
@@ -140,34 +176,20 @@ def main() -> None:
         f"accuracy {ref.accuracy:.3f} at ${ref.cost_per_1k:.2f}/1k prompts; "
         f"oracle {base.oracle.accuracy:.3f} at ${base.oracle.cost_per_1k:.2f}/1k\n"
     )
-    table = Table(scores, costs, ref.accuracy, ref.cost_per_1k)
-    table.row("one model for everything (single-model hull)", table.single_points)
-    table.row("per-benchmark, chosen with test hindsight", _hindsight_points(test, scores, costs))
-    by_label = _label_predictions(train, test, outcomes)
-    table.curve(
-        "benchmark label known, threshold rule",
-        [threshold_picks(by_label, prices, t) for t in TAUS],
-    )
-    table.curve(
-        "benchmark label known, utility rule",
-        [utility_picks(by_label, prices, lam) for lam in LAMBDAS],
-    )
-    for (view_name, view), k in itertools.product(VIEWS.items(), (32, 256)):
+    table = Table(scores, costs, prices, data.models.index(base.best_single))
+    table.row("one model for everything", table.single_points)
+    table.row("per benchmark, chosen with test hindsight (bound)", _hindsight(test, scores, costs))
+    table.rules("benchmark label known", _label_predictions(train, test, outcomes))
+    for (view_name, view), how in itertools.product(VIEWS.items(), (ENGINE_LIKE, WIDE)):
         train_vectors, idf = embed([view(s.prompt) for s in train], None, args.dim)
         test_vectors, _ = embed([view(s.prompt) for s in test], idf, args.dim)
-        predicted = knn_success(train_vectors, outcomes, test_vectors, k)
-        table.curve(
-            f"kNN k={k} {view_name}, threshold",
-            [threshold_picks(predicted, prices, t) for t in TAUS],
-        )
-        table.curve(
-            f"kNN k={k} {view_name}, utility",
-            [utility_picks(predicted, prices, lam) for lam in LAMBDAS],
-        )
+        predicted = knn_success(train_vectors, outcomes, test_vectors, how)
+        label = "engine-like" if how is ENGINE_LIKE else f"k={how.k} linear"
+        table.rules(f"kNN {label}, {view_name}", predicted)
+    return 0
 
 
 def _label_predictions(train: Sequence[Sample], test: Sequence[Sample], outcomes: Matrix) -> Matrix:
-    """Each benchmark's train accuracy per model as the prediction."""
     rate = {
         name: outcomes[[s.eval_name == name for s in train]].mean(axis=0)
         for name in {s.eval_name for s in train}
@@ -175,15 +197,13 @@ def _label_predictions(train: Sequence[Sample], test: Sequence[Sample], outcomes
     return np.array([rate[s.eval_name] for s in test])
 
 
-def _hindsight_points(test: Sequence[Sample], scores: Matrix, costs: Matrix) -> list[Point]:
+def _hindsight(test: Sequence[Sample], scores: Matrix, costs: Matrix) -> list[Point]:
     """Per benchmark, the model maximising test accuracy - lambda * test cost, over lambda."""
-    groups = {
-        name: np.array([s.eval_name == name for s in test]) for name in {s.eval_name for s in test}
-    }
+    groups = [np.array([s.eval_name == n for s in test]) for n in {s.eval_name for s in test}]
     points: list[Point] = []
     for lam in np.concatenate([[0.0], np.geomspace(1e-4, 10.0, 400)]):
         picks = np.zeros(len(test), dtype=np.int64)
-        for rows in groups.values():
+        for rows in groups:
             gain = scores[rows].mean(axis=0) - lam * costs[rows].mean(axis=0) * 1000.0
             picks[rows] = int(np.argmax(gain))
         point = operating_point(picks, scores, costs)
@@ -192,4 +212,4 @@ def _hindsight_points(test: Sequence[Sample], scores: Matrix, costs: Matrix) -> 
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -64,8 +64,12 @@ class Config:
     shutdown_grace_s: float = 10.0
     enable_reflection: bool = True
     mubit_endpoint: str = "http://127.0.0.1:3000"
-    mubit_transport: MubitTransport = "auto"
-    mubit_timeout_ms: int = 30_000
+    # HTTP by default: "auto" tries gRPC first on every call, and keyed lookup is
+    # HTTP-only in mubit-sdk anyway.
+    mubit_transport: MubitTransport = "http"
+    # Below the default call deadline (10 s), so a slow Mubit yields an honest
+    # `accepted: false` on feedback rather than DEADLINE_EXCEEDED.
+    mubit_timeout_ms: int = 5_000
     recall_timeout_ms: int = 2_500
 
     @property

@@ -49,7 +49,8 @@ class MinimaError(Exception):
     Attributes mirror the problem+json body: `status`, `title`, `detail` and
     `type`; plus `request_id` (the X-Request-Id of the call), `reason` (the
     machine-readable ErrorInfo reason, e.g. "NO_CANDIDATE_MODELS", when the
-    server sent one), `field_violations` and the raw `body`.
+    server sent one), `field_violations`, and `body`: the decoded JSON of a
+    REST error answer (None over gRPC, or when the answer was not JSON).
     """
 
     def __init__(

@@ -36,7 +36,7 @@ one blended $/Mtok per model fitted on the train split, and neutral priors
 unless --priors train. Without --target a private `minima serve` is started
 with the embedded memory, a fresh data dir and that catalog.
 
-Protocol (default): learn on the train split in one fresh namespace, sending
+Protocol (default): learn on the train split in one namespace, sending
 feedback for the recommended model's real outcome and cost (--learn bandit);
 then recommend every test prompt at each slider setting without feedback, so
 every setting sees the same learned state. --protocol online gives each
@@ -118,7 +118,9 @@ def register(subparsers: Subparsers) -> None:
         help="test share when the dataset has no split column (default 0.3)",
     )
     parser.add_argument(
-        "--namespace", help="namespace (prefix) to learn in (default eval-<random>)"
+        "--namespace",
+        help="namespace (prefix) to learn in (default: the default namespace of a private "
+        "server; eval-<random> with --target)",
     )
     parser.add_argument(
         "--concurrency",
@@ -176,7 +178,8 @@ def run(args: argparse.Namespace) -> int:
         args.out / f"{stem}.catalog.json",
     )
     plan = ReplayPlan(
-        namespace=args.namespace or f"eval-{secrets.token_hex(4)}",
+        # A private server starts empty; on a shared one, keep out of others' data.
+        namespace=args.namespace or (f"eval-{secrets.token_hex(4)}" if args.target else None),
         sliders=sliders,
         learn=args.learn,
         protocol=args.protocol,

@@ -46,7 +46,7 @@ def register(subparsers: Subparsers) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--dataset", type=Path, help="CSV or .pkl in RouterBench's layout")
     source.add_argument("--jsonl", type=Path, help="JSONL, one outcome per line")
-    parser.add_argument("--namespace", required=True, help="namespace to seed")
+    parser.add_argument("--namespace", help="namespace to seed (default: the default namespace)")
     parser.add_argument(
         "--split",
         choices=("train", "test", "all"),
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     outcomes = summary.written + summary.duplicates + summary.rejected
     print(
-        f"seeded namespace {args.namespace!r} from {tag}: {summary.tasks} tasks, "
+        f"seeded namespace {args.namespace or 'default'!r} from {tag}: {summary.tasks} tasks, "
         f"{outcomes} outcomes ({summary.written} new, {summary.duplicates} already there, "
         f"{summary.rejected} rejected)"
     )
@@ -118,7 +118,7 @@ async def _seed(args: argparse.Namespace, tag: str, tasks: list[PastTask]) -> Se
             raise HistoryError(
                 f"models not in the server's catalog: {', '.join(unknown)}; nothing was written"
             )
-        with tqdm(total=len(tasks), desc=f"seed {args.namespace}", unit="task",
+        with tqdm(total=len(tasks), desc=f"seed {args.namespace or 'default'}", unit="task",
                   disable=args.quiet) as bar:  # fmt: skip
             return await write_history(
                 api,

@@ -6,25 +6,32 @@ should count for this prompt:
     weight = kernel(similarity) * reliability(knowledge_confidence)
              * age_decay(recorded_at) * stale_factor * source_factor
 
-so close, trusted, recent, first-hand outcomes dominate. Per model the weights
-add up to an evidence mass W and a success mass WS (weight x quality).
-Realized costs and output tokens of the same neighbours give the observed and
-rescaled cost tiers (weighted means: expected cost is a mean).
+so close, trusted, recent, first-hand outcomes dominate. The kernel is
+relative to the closest neighbour of this recall, (similarity / best) ** power,
+and zero at or below an absolute floor: similarity scales differ between memory
+backends (a TF-IDF cosine of two prompts of one kind may be 0.2, a dense
+embedding's 0.8), while "half as close as the best match" means the same in
+both. Per model the weights add up to an evidence mass W and a success mass WS
+(weight x quality). Realized costs and output tokens of the same neighbours
+give the observed and rescaled cost tiers (weighted means: expected cost is a
+mean).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from minima_grpc.engine.settings import EngineSettings
 from minima_grpc.memory.protocol import RecalledOutcome
 
 
-@dataclass(frozen=True, slots=True)
-class WeightedNeighbour:
+class WeightedNeighbour(NamedTuple):
+    """A recalled outcome and its weight (a tuple: hundreds are built per request)."""
+
     outcome: RecalledOutcome
     weight: float
 
@@ -50,41 +57,69 @@ class ModelEvidence:
         return self.success_mass / self.weight if self.weight > 0 else 0.0
 
 
-def neighbour_weight(outcome: RecalledOutcome, now: datetime, settings: EngineSettings) -> float:
-    floor = settings.similarity_floor
-    closeness = (outcome.similarity - floor) / (1.0 - floor)
-    if closeness <= 0.0:
-        return 0.0
-    kernel = math.pow(min(1.0, closeness), settings.similarity_power)
-    kc = min(1.0, max(0.0, outcome.knowledge_confidence))
-    reliability = settings.reliability_floor + (1.0 - settings.reliability_floor) * kc
-    age_days = max(0.0, (now - outcome.record.recorded_at).total_seconds() / 86400.0)
-    decay = max(settings.age_weight_floor, math.pow(0.5, age_days / settings.age_half_life_days))
-    stale = settings.stale_weight if outcome.is_stale else 1.0
-    seeded = settings.seed_weight if outcome.record.source.startswith("seed") else 1.0
-    return kernel * reliability * decay * stale * seeded
+class NeighbourWeigher:
+    """The weight formula with its settings folded into constants: it runs for
+    every recalled neighbour of every request."""
+
+    def __init__(self, best_similarity: float, now: datetime, settings: EngineSettings) -> None:
+        self._now = now.timestamp()
+        self._floor = settings.similarity_floor
+        self._best = max(best_similarity, settings.similarity_floor)
+        self._power = settings.similarity_power
+        self._reliability_floor = settings.reliability_floor
+        # decay = 0.5 ** (age / half-life) = exp(-age * ln 2 / half-life), age in seconds
+        self._decay_rate = math.log(2.0) / (settings.age_half_life_days * 86400.0)
+        self._decay_floor = settings.age_weight_floor
+        self._stale = settings.stale_weight
+        self._seed = settings.seed_weight
+
+    def __call__(self, outcome: RecalledOutcome) -> float:
+        # Plain comparisons instead of min()/max(): this is the hot loop.
+        similarity = outcome.similarity
+        if similarity <= self._floor:
+            return 0.0
+        closeness = similarity / self._best
+        closeness = 1.0 if closeness > 1.0 else closeness
+        kernel = closeness * closeness if self._power == 2.0 else closeness**self._power
+        kc = outcome.knowledge_confidence
+        kc = 0.0 if kc < 0.0 else 1.0 if kc > 1.0 else kc
+        weight = kernel * (self._reliability_floor + (1.0 - self._reliability_floor) * kc)
+        record = outcome.record
+        age = self._now - record.recorded_at.timestamp()
+        if age > 0.0:
+            decay = math.exp(-age * self._decay_rate)
+            weight *= decay if decay > self._decay_floor else self._decay_floor
+        if outcome.is_stale:
+            weight *= self._stale
+        if record.source.startswith("seed"):
+            weight *= self._seed
+        return float(weight)
 
 
 def aggregate(
-    neighbours: Iterable[RecalledOutcome],
+    neighbours: Sequence[RecalledOutcome],
     candidate_ids: Iterable[str],
     now: datetime,
     settings: EngineSettings,
 ) -> dict[str, ModelEvidence]:
     """Evidence for every candidate that has at least one weighted neighbour."""
     wanted = set(candidate_ids)
+    relevant = [o for o in neighbours if o.record.model_id in wanted]
+    if not relevant:
+        return {}
+    weigh = NeighbourWeigher(max(o.similarity for o in relevant), now, settings)
     grouped: dict[str, dict[str, WeightedNeighbour]] = {}
-    for outcome in neighbours:
-        model_id = outcome.record.model_id
-        if model_id not in wanted:
-            continue
-        weight = neighbour_weight(outcome, now, settings)
+    for outcome in relevant:
+        weight = weigh(outcome)
         if weight <= 0.0:
             continue
+        model_id = outcome.record.model_id
+        by_entry = grouped.get(model_id)
+        if by_entry is None:
+            by_entry = grouped[model_id] = {}
         # A backend may return an entry twice; it counts once (first seen).
-        grouped.setdefault(model_id, {}).setdefault(
-            outcome.entry_id, WeightedNeighbour(outcome, weight)
-        )
+        if outcome.entry_id not in by_entry:
+            by_entry[outcome.entry_id] = WeightedNeighbour(outcome, weight)
     return {
         model_id: _summarise(model_id, by_entry.values(), settings.observed_min_samples)
         for model_id, by_entry in grouped.items()
@@ -94,37 +129,34 @@ def aggregate(
 def _summarise(
     model_id: str, items: Iterable[WeightedNeighbour], min_samples: int
 ) -> ModelEvidence:
-    ranked = tuple(sorted(items, key=lambda n: (-n.weight, n.outcome.entry_id)))
-    weight = math.fsum(n.weight for n in ranked)
-    success = math.fsum(n.weight * n.quality for n in ranked)
-    costs = {n.outcome.entry_id: n.outcome.record.cost_usd for n in ranked}
-    tokens = {n.outcome.entry_id: n.outcome.record.output_tokens for n in ranked}
-    cost, cost_n = _weighted_mean(ranked, costs, min_samples)
-    out_tokens, token_n = _weighted_mean(ranked, tokens, min_samples)
+    ranked = tuple(sorted(items, key=_heaviest_first))
+    weight = success = 0.0
+    # Realized costs and output tokens: positive samples only, weighted like the evidence.
+    cost_n = token_n = 0
+    cost_sum = cost_weights = token_sum = token_weights = 0.0
+    for n in ranked:
+        record, w = n.outcome.record, n.weight
+        weight += w
+        success += w * record.quality
+        if record.cost_usd is not None and record.cost_usd > 0:
+            cost_n += 1
+            cost_sum += w * record.cost_usd
+            cost_weights += w
+        if record.output_tokens is not None and record.output_tokens > 0:
+            token_n += 1
+            token_sum += w * record.output_tokens
+            token_weights += w
     return ModelEvidence(
         model_id=model_id,
         weight=weight,
         success_mass=success,
         neighbours=ranked,
-        observed_cost=cost,
+        observed_cost=cost_sum / cost_weights if cost_n >= min_samples else None,
         cost_samples=cost_n,
-        observed_output_tokens=out_tokens,
+        observed_output_tokens=token_sum / token_weights if token_n >= min_samples else None,
         token_samples=token_n,
     )
 
 
-def _weighted_mean(
-    ranked: tuple[WeightedNeighbour, ...],
-    values: Mapping[str, float | int | None],
-    min_samples: int,
-) -> tuple[float | None, int]:
-    """Mean of the positive values, weighted like the evidence; None below min_samples."""
-    pairs = [
-        (n.weight, float(v))
-        for n in ranked
-        if (v := values[n.outcome.entry_id]) is not None and v > 0
-    ]
-    if len(pairs) < min_samples:
-        return None, len(pairs)
-    total = math.fsum(w for w, _ in pairs)
-    return math.fsum(w * v for w, v in pairs) / total, len(pairs)
+def _heaviest_first(n: WeightedNeighbour) -> tuple[float, str]:
+    return -n.weight, n.outcome.entry_id

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from minima_grpc.engine.types import Difficulty, TaskType
 
@@ -28,6 +28,8 @@ _SEPARATORS = str.maketrans({c: " " for c in string.punctuation if c not in _WOR
 
 @dataclass(frozen=True, slots=True)
 class _Text:
+    # Framed by newlines: line starts and ends are "\n" in patterns, and a
+    # pattern that begins with a literal lets the regex engine skip ahead fast.
     raw: str
     words: frozenset[str]
     # Tokens joined by single spaces, padded: phrase lookups are substring checks.
@@ -39,36 +41,51 @@ class _Text:
         if len(text) > _HEAD + _TAIL:
             text = text[:_HEAD] + "\n" + text[-_TAIL:]
         tokens = text.lower().translate(_SEPARATORS).split()
-        return cls(text, frozenset(tokens), " " + " ".join(tokens) + " ", len(tokens))
+        return cls(f"\n{text}\n", frozenset(tokens), " " + " ".join(tokens) + " ", len(tokens))
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    words: frozenset[str]
+    padded: str
 
 
 @dataclass(frozen=True, slots=True)
 class _Cue:
     weight: float
     words: frozenset[str] = frozenset()
-    phrases: tuple[str, ...] = ()
+    # Phrases indexed by their last word: only phrases whose last word occurs
+    # in the text are searched for.
+    phrases: Mapping[str, tuple[_Phrase, ...]] = field(default_factory=dict)
+    phrase_keys: frozenset[str] = frozenset()
     # Both groups must appear somewhere in the text.
     near: tuple[frozenset[str], frozenset[str]] | None = None
-    pattern: re.Pattern[str] | None = None
+    patterns: tuple[re.Pattern[str], ...] = ()
 
     def matches(self, text: _Text) -> bool:
-        if not self.words.isdisjoint(text.words):
+        words = text.words
+        if not self.words.isdisjoint(words):
             return True
-        if any(p in text.joined for p in self.phrases):
+        for key in self.phrase_keys & words:
+            for phrase in self.phrases[key]:
+                if phrase.words <= words and phrase.padded in text.joined:
+                    return True
+        if self.near and not (self.near[0].isdisjoint(words) or self.near[1].isdisjoint(words)):
             return True
-        if self.near and not (
-            self.near[0].isdisjoint(text.words) or self.near[1].isdisjoint(text.words)
-        ):
-            return True
-        return self.pattern is not None and self.pattern.search(text.raw) is not None
+        return any(p.search(text.raw) for p in self.patterns) if self.patterns else False
 
 
-def _cue(weight: float, *terms: str, regex: str | None = None) -> _Cue:
-    """Single words match tokens; multi-word terms match as phrases."""
+def _cue(weight: float, *terms: str, regex: tuple[str, ...] = ()) -> _Cue:
+    """Single words match tokens; multi-word terms match as phrases; each regex
+    should start with a literal (see _Text)."""
     words = frozenset(t for t in terms if " " not in t)
-    phrases = tuple(f" {t} " for t in terms if " " in t)
-    pattern = re.compile(regex, re.IGNORECASE | re.MULTILINE) if regex else None
-    return _Cue(weight, words, phrases, None, pattern)
+    index: dict[str, list[_Phrase]] = {}
+    for term in (t for t in terms if " " in t):
+        parts = term.split()
+        index.setdefault(parts[-1], []).append(_Phrase(frozenset(parts), f" {term} "))
+    phrases = {key: tuple(found) for key, found in index.items()}
+    patterns = tuple(re.compile(r, re.IGNORECASE) for r in regex)
+    return _Cue(weight, words, phrases, frozenset(phrases), None, patterns)
 
 
 def _near(weight: float, first: Iterable[str], second: Iterable[str]) -> _Cue:
@@ -98,13 +115,17 @@ _NATURAL_LANGS = (
     "cantonese", "japanese", "korean", "vietnamese", "thai", "indonesian", "malay", "swahili",
     "latin",
 )  # fmt: skip
-# Arithmetic between two numbers: 3 + 4, 6 * 7, 8 / 2 ...
-_ARITHMETIC = r"\d+\s*[-+*/^\u00d7\u00f7]\s*\d+"
+# Arithmetic between two numbers: 3 + 4, 6 * 7, 8 / 2 ... (_ARITHMETIC finds it
+# fast by starting at the operator; _SUM anchors a whole prompt).
+_SUM = r"\d+\s*[-+*/^\u00d7\u00f7]\s*\d+"
+# A numbered or bulleted list item, three in a row mark a structured request.
+_LIST_ITEM = r"\n[ \t]*(?:\d+[.)]|[-*])\s.*"
+_ARITHMETIC = r"[-+*/^\u00d7\u00f7](?:(?<=\d.)|(?<=\d\s.))\s*\d"
 
 # Order matters only for ties: earlier types win.
 RULES: dict[TaskType, tuple[_Cue, ...]] = {
     TaskType.CODE: (
-        _cue(3.0, regex=r"```|^\s*(?:def|class|import|function|const|fn|func|#include)\s"),
+        _cue(3.0, regex=("```", r"\n[ \t]*(?:def|class|import|function|const|fn|func|#include)\s")),
         _cue(1.5, *_PROGRAMMING_LANGS, "node js"),
         _cue(1.0, *_CODE_ARTIFACTS, "linked list", "hash map", "binary tree", "data structure",
              "unit tests", "landing page", "web app", "regular expression"),
@@ -113,9 +134,9 @@ RULES: dict[TaskType, tuple[_Cue, ...]] = {
              "repository", "codebase", "stack trace", "null pointer", "syntax error",
              "type error", "compile error", "compilation error", "failing test",
              "failing tests", "pull request", "pip install", "git commit", "git rebase"),
-        _cue(2.0, regex=r"\w\.(?:py|js|ts|tsx|jsx|go|rs|java|kt|cpp|rb|php|sql|sh|yaml|toml)\b"),
+        _cue(2.0, regex=(r"\.(?:py|js|ts|tsx|jsx|go|rs|java|kt|cpp|rb|php|sql|sh|yaml|toml)\b",)),
         _near(3.0, ("translate", "port", "convert", "rewrite"), _PROGRAMMING_LANGS),
-        _cue(1.5, regex=r"\w\([^()\n]{0,80}\)\s*(?::|\{|=>|->)|\w_\w+\(|;\s*$"),
+        _cue(1.5, regex=(r"\([^()\n]{0,80}\)\s*(?::|\{|=>|->)", r"_\w+\(", r";[ \t]*\n")),
     ),
     TaskType.TRANSLATION: (
         _cue(3.0, "translate", "translates", "translated", "translation", "translating"),
@@ -163,7 +184,7 @@ RULES: dict[TaskType, tuple[_Cue, ...]] = {
               ("context", "document", "documents", "passage", "passages", "excerpt", "excerpts",
                "sources", "article")),
         _cue(3.0, "according to the"),
-        _cue(2.5, regex=r"^\s*(?:context|document|passage|sources?)\s*:"),
+        _cue(2.5, regex=(r"\n[ \t]*(?:context|document|passage|sources?)[ \t]*:",)),
         _cue(2.0, "knowledge base", "cite your sources", "cite the sources", "with citations",
              "retrieved documents"),
     ),
@@ -186,14 +207,14 @@ RULES: dict[TaskType, tuple[_Cue, ...]] = {
         _cue(2.0, "probability", "combinatorics", "np-hard", "big-o", "invariant", "tradeoff",
              "trade-off", "trade-offs", "game theory", "time complexity"),
         _cue(2.5, "probability of", "odds of", "expected value", "how many ways"),
-        _cue(1.0, "how many", regex=_ARITHMETIC),
+        _cue(1.0, "how many", regex=(_ARITHMETIC,)),
         _cue(1.0, "why does", "why is", "why are", "what would happen", "pros and cons",
              "compare and contrast"),
     ),
     TaskType.QA: (
-        _cue(1.0, regex=r"^\s*(?:what|who|whom|whose|when|where|which|why|how|is|are|was|were"
-                        r"|does|do|did|can|could|should|would|will)\b"),
-        _cue(0.5, regex=r"\?\s*$"),
+        _cue(1.0, regex=(r"\n[ \t]*(?:what|who|whom|whose|when|where|which|why|how|is|are|was"
+                         r"|were|does|do|did|can|could|should|would|will)\b",)),
+        _cue(0.5, regex=(r"\?[ \t]*\n",)),
         _cue(0.75, "explain", "define", "describe", "what is", "what are", "tell me about"),
     ),
 }  # fmt: skip
@@ -231,7 +252,7 @@ _HARD = (
          "garbage collector", "numerically stable", "numerical stability"),
     _cue(0.5, "architecture", "end-to-end", "multi-step", "from scratch", "system design",
          "tradeoffs", "trade-offs"),
-    _cue(0.5, regex=r"^\s*(?:\d+[.)]|[-*])\s.*\n\s*(?:\d+[.)]|[-*])\s.*\n\s*(?:\d+[.)]|[-*])\s"),
+    _cue(0.5, regex=(_LIST_ITEM * 3,)),
 )  # fmt: skip
 _EXPERT = (
     _cue(1.2, "olympiad", "imo", "putnam", "research-level", "phd-level", "graduate-level",
@@ -240,7 +261,7 @@ _EXPERT = (
 _TRIVIAL = (
     _cue(0.8, "spell", "one word", "single word", "yes or no", "true or false", "one sentence",
          "single sentence", "capital of"),
-    _cue(1.0, regex=r"^\s*(?:what is|what's|calculate)\s+" + _ARITHMETIC + r"\s*\??\s*$"),
+    _cue(1.0, regex=(r"^\n[ \t]*(?:what is|what's|calculate)\s+" + _SUM + r"\s*\??\s*$",)),
 )  # fmt: skip
 _EASY = (_cue(0.4, "simple", "quick", "basic", "brief", "briefly", "short", "just", "small"),)
 _LEVELS = (

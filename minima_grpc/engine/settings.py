@@ -18,9 +18,9 @@ class EngineSettings:
     default_tradeoff: float = 5.0
 
     # Neighbour weight = kernel(similarity) * reliability * age decay * source.
-    # kernel(s) = ((s - floor) / (1 - floor)) ** power, 0 below the floor, so
-    # only genuinely similar past tasks move a prediction.
-    similarity_floor: float = 0.25
+    # kernel(s) = (s / best) ** power, best being the closest neighbour of this
+    # recall, and 0 at or below the absolute floor (unrelated texts).
+    similarity_floor: float = 0.05
     similarity_power: float = 2.0
     # reliability = floor + (1 - floor) * knowledge_confidence
     reliability_floor: float = 0.3
@@ -31,7 +31,7 @@ class EngineSettings:
     seed_weight: float = 0.8
 
     # Recall: up to per_model_k neighbours for each candidate (no crowding out).
-    recall_per_model_k: int = 12
+    recall_per_model_k: int = 8
     recall_k: int = 64
     recall_timeout_ms: int = 250
 

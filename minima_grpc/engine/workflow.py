@@ -4,6 +4,10 @@ All steps are validated and planned before any of them runs, so a bad step
 (unknown dependency, cycle, impossible constraints) fails the call and writes
 nothing. Steps are then scored concurrently; each gets its own
 recommendation_id for per-step feedback.
+
+The all-premium baseline of a step is its priciest candidate under the step's
+constraints, priced like the others and taken before `max_candidates` trims
+`ranked` (so it may be absent from that list) and before the cost budget.
 """
 
 from __future__ import annotations

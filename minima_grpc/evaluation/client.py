@@ -116,7 +116,7 @@ class MinimaApi:
         self,
         text: str,
         slider: float,
-        namespace: str,
+        namespace: str | None,
         hints: Hints,
         *,
         max_candidates: int,
@@ -130,13 +130,14 @@ class MinimaApi:
         request = v1.RecommendRequest(
             task=task,
             cost_quality_tradeoff=slider,
-            namespace=namespace,
             max_candidates=max_candidates,
             # The replay measures the deterministic engine and must never make
             # the server call a paid LLM; evidence refs are not needed either.
             allow_llm_escalation=False,
             explain=False,
         )
+        if namespace is not None:
+            request.namespace = namespace
         request.constraints.candidate_models.extend(candidate_models)
         response = await self._call(
             "Recommend",

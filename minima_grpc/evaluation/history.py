@@ -167,7 +167,7 @@ async def write_history(
     api: MinimaApi,
     tasks: Sequence[PastTask],
     *,
-    namespace: str,
+    namespace: str | None,
     tag: str,
     concurrency: int,
     advance: Callable[[int], object],
@@ -186,7 +186,7 @@ async def write_history(
         for past in task.outcomes:
             # A model may appear twice for one task; number the repeats.
             seen[past.model_id] += 1
-            key = f"seed:{namespace}:{tag}:{task.key}:{past.model_id}:{seen[past.model_id]}"
+            key = f"seed:{namespace or ''}:{tag}:{task.key}:{past.model_id}:{seen[past.model_id]}"
             receipt = await api.feedback(_report(pick.recommendation_id, past, key, tag))
             if receipt.duplicate:
                 counts["duplicates"] += 1

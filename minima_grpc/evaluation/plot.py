@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -68,20 +70,15 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
             zorder=5,
         )
 
-    for target in report["targets"]:
+    for number, target in enumerate(report["targets"]):
+        budget, needed = target["cost_budget_per_1k"], target["required_accuracy"]
         axes.plot(
-            [target["cost_budget_per_1k"]] * 2,
-            [0, target["required_accuracy"]],
+            [budget, budget, 0],
+            [0, needed, needed],
             ls=":",
             color="tab:orange",
             lw=1,
-        )
-        axes.plot(
-            [0, target["cost_budget_per_1k"]],
-            [target["required_accuracy"]] * 2,
-            ls=":",
-            color="tab:orange",
-            lw=1,
+            label="targets (accuracy within a cost budget)" if number == 0 else None,
         )
     axes.axhline(ref["accuracy"], color="0.8", lw=0.8, zorder=0)
 
@@ -110,7 +107,14 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
 
 
 def _hull(axes: Axes, points: list[Point], label: str, color: str) -> None:
+    """The mixing frontier, sampled densely: on a log axis it is not a polyline."""
     hull = nondecreasing_hull(points)
-    xs = [c for c, _ in hull] + [max(c for c, _ in points) * 1.4]
-    ys = [a for _, a in hull] + [hull[-1][1]]
+    xs: list[float] = []
+    ys: list[float] = []
+    for (x0, y0), (x1, y1) in itertools.pairwise(hull):
+        for t in np.linspace(0.0, 1.0, 32):
+            xs.append(x0 + t * (x1 - x0))
+            ys.append(y0 + t * (y1 - y0))
+    xs += [hull[-1][0], max(c for c, _ in points) * 1.4]
+    ys += [hull[-1][1], hull[-1][1]]
     axes.plot(xs, ys, ls="--", lw=1, color=color, label=label)

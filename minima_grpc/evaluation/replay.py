@@ -58,7 +58,8 @@ EVAL_TASK_TYPES: Mapping[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class ReplayPlan:
-    namespace: str  # unique per run; the online protocol appends the setting
+    # None: the default namespace. The online protocol appends the setting.
+    namespace: str | None
     sliders: tuple[float, ...]
     learn: LearnMode = "bandit"
     protocol: ProtocolName = "frozen"
@@ -98,7 +99,7 @@ class Pass:
 @dataclass(frozen=True, slots=True)
 class SliderRun:
     slider: float
-    namespace: str
+    namespace: str | None
     test: Pass
     learned: Pass | SeedSummary | None  # online protocol: this setting's own learning
 
@@ -133,7 +134,7 @@ class Replay:
                 runs.append(SliderRun(slider, plan.namespace, measured, None))
         else:
             for slider in plan.sliders:
-                namespace = f"{plan.namespace}-s{slider:g}"
+                namespace = f"{plan.namespace or 'eval'}-s{slider:g}"
                 own = await self._learn(train, namespace, slider)
                 measured = await self._pass(test, slider, namespace, feedback=True)
                 runs.append(SliderRun(slider, namespace, measured, own))
@@ -152,13 +153,13 @@ class Replay:
             self._restrict = self._data.models
 
     async def _learn(
-        self, train: Sequence[Sample], namespace: str, slider: float
+        self, train: Sequence[Sample], namespace: str | None, slider: float
     ) -> Pass | SeedSummary | None:
         if self._plan.learn == "none":
             return None
         if self._plan.learn == "bandit":
             return await self._pass(train, slider, namespace, feedback=True)
-        with self._bar(f"learn {namespace} (all outcomes)", len(train)) as bar:
+        with self._bar(f"learn {namespace or 'default'} (all outcomes)", len(train)) as bar:
             return await write_history(
                 self._api,
                 tasks_from_samples(self._data.models, train),
@@ -169,7 +170,12 @@ class Replay:
             )
 
     async def _pass(
-        self, samples: Sequence[Sample], slider: float, namespace: str, *, feedback: bool
+        self,
+        samples: Sequence[Sample],
+        slider: float,
+        namespace: str | None,
+        *,
+        feedback: bool,
     ) -> Pass:
         """Route every prompt; with feedback, one after the other, as learning is sequential."""
         choices = np.full(len(samples), -1, dtype=np.int64)
@@ -200,7 +206,7 @@ class Replay:
                             recommendation_id=pick.recommendation_id,
                             model_id=pick.model_id,
                             outcome=outcome_of(sample.scores[chosen]),
-                            idempotency_key=f"eval:{namespace}:{sample_key(sample)}",
+                            idempotency_key=f"eval:{namespace or ''}:{sample_key(sample)}",
                             quality=sample.scores[chosen],
                             cost_usd=sample.costs[chosen],
                         )

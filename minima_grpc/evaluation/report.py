@@ -198,7 +198,7 @@ def render_table(report: dict[str, Any]) -> str:
         f"{data['test_prompts']} test prompts, {len(data['models'])} models",
         f"protocol {plan['protocol']}, learning {plan['learn']}"
         + (f" at slider {plan['train_slider']:g}" if plan["protocol"] == "frozen" else "")
-        + f", namespace {plan['namespace']}",
+        + f", namespace {plan['namespace'] or 'default'}",
         "",
         f"{'policy':34s} {'accuracy':>8s} {'$/1k':>8s} {'cost/ref':>8s} {'acc/ref':>8s} "
         f"{'oracle sav.':>11s} {'vs 1-model':>10s}  models used",

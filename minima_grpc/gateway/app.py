@@ -29,11 +29,11 @@ from minima_grpc import __version__, v1
 from minima_grpc.gateway.comments import load_comments
 from minima_grpc.gateway.middleware import HttpMetrics, MetricsMiddleware, RequestIdMiddleware
 from minima_grpc.gateway.openapi import openapi_document
-from minima_grpc.gateway.problem import Problem
+from minima_grpc.gateway.problem import INTERNAL_DETAIL, Problem
 from minima_grpc.gateway.routes import Route, build_routes
 from minima_grpc.gateway.transcode import Fallback, Limits, RpcEndpoint
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("minima.gateway")
 
 
 def unreachable_health() -> v1.GetHealthResponse:
@@ -152,9 +152,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     rid: str = getattr(request.state, "request_id", "")
-    log.error("unhandled error in the REST gateway (request %s)", rid, exc_info=exc)
-    detail = "internal error; quote the request id when reporting it"
-    response = Problem(500, "Internal error", detail, rid).response()
+    fields = {"request_id": rid}
+    log.error("unhandled error in the REST gateway", exc_info=exc, extra={"fields": fields})
+    response = Problem(500, "Internal error", INTERNAL_DETAIL, rid).response()
     # This handler answers outside RequestIdMiddleware, so the echo is added here.
     response.headers["x-request-id"] = rid
     return response

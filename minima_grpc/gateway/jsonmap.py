@@ -173,8 +173,10 @@ def is_map(field: FieldDescriptor) -> bool:
 
 # The stubs type these as optional or as upb's own classes; at run time they
 # are the descriptor classes, and the helpers are only called where they exist.
+@cache
 def fields_of(descriptor: Any) -> Mapping[str, FieldDescriptor]:
-    fields: Mapping[str, FieldDescriptor] = descriptor.fields_by_name
+    # A plain dict: upb's own map fails (SystemError) on keys with lone surrogates.
+    fields: dict[str, FieldDescriptor] = dict(descriptor.fields_by_name)
     return fields
 
 
@@ -302,9 +304,13 @@ def _scalar(field: FieldDescriptor, value: JSON) -> object:
     """The Python value for one scalar field; ValueError says what was wrong."""
     kind = field.type
     if kind == FieldDescriptor.TYPE_STRING:
-        if isinstance(value, str):
-            return value
-        raise ValueError("expected a string")
+        if not isinstance(value, str):
+            raise ValueError("expected a string")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # "\ud800" is valid JSON but not Unicode text
+            raise ValueError("contains a lone surrogate; strings must be Unicode") from None
+        return value
     if kind == FieldDescriptor.TYPE_BOOL:
         if isinstance(value, bool):
             return value

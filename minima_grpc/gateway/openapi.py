@@ -198,8 +198,11 @@ class _Builder:
         """A $ref to the message's schema, adding it (and what it uses) on first sight."""
         key = (descriptor.full_name, side)
         if key not in self._names:
+            # A message on both sides gets two schemas: the second is suffixed.
             taken = set(self._names.values())
-            name = descriptor.name if descriptor.name not in taken else descriptor.name + "Input"
+            name = descriptor.name
+            if name in taken:
+                name += side.title()
             self._names[key] = name
             self.schemas[name] = {}  # placeholder: recursive messages stop here
             self.schemas[name] = self._object(descriptor, side)

@@ -43,6 +43,7 @@ HTTP_BY_CODE: Mapping[grpc.StatusCode, tuple[int, str]] = {
     grpc.StatusCode.DATA_LOSS: (500, "Internal error"),
 }
 _FALLBACK = (500, "Internal error")
+INTERNAL_DETAIL = "internal error; quote the request id when reporting it"
 _DETAILS_KEY = "grpc-status-details-bin"
 
 
@@ -75,7 +76,8 @@ class Problem:
         return body
 
     def response(self) -> Response:
-        content = json.dumps(self.body(), ensure_ascii=False, separators=(",", ":"))
+        # ASCII-escaped: details may quote caller input that is not valid Unicode.
+        content = json.dumps(self.body(), separators=(",", ":"))
         return Response(content, self.status, headers=dict(self.headers), media_type=PROBLEM_JSON)
 
 
@@ -91,7 +93,7 @@ def from_rpc_error(error: grpc.aio.AioRpcError, request_id: str) -> Problem:
     rich = _rich_status(error)
     reason, violations, retry_after = _details(rich)
     if status == 500:
-        detail = "internal error; quote the request id when reporting it"
+        detail = INTERNAL_DETAIL
     elif rich is not None:
         detail = rich.message
     elif code == grpc.StatusCode.UNAVAILABLE:  # transport errors name internal addresses

@@ -33,7 +33,7 @@ from minima_grpc.interceptors.auth import KEY_OPTIONAL
 if TYPE_CHECKING:  # the standalone gateway does not load the server
     from minima_grpc.server import Runtime
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("minima.gateway")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +110,8 @@ async def serve_gateway(
         task = asyncio.create_task(server.serve(sockets=[listener]), name="rest-gateway")
         try:
             await _started(server, task)
-            log.info("REST gateway on http://%s:%d -> gRPC %s", host, port, grpc_target)
+            fields = {"address": host, "port": port, "grpc_target": grpc_target}
+            log.info("REST gateway listening", extra={"fields": fields})
             yield RunningGateway(host, port)
         finally:
             server.should_exit = True

@@ -67,14 +67,15 @@ class RpcEndpoint:
     async def __call__(self, request: Request) -> Response:
         rid: str = request.state.request_id
         try:
-            message = await self._request_message(request, rid)
             timeout = headers.call_timeout(
                 request.headers, self.limits.default_timeout_s, self.limits.max_timeout_s
             )
-        except RejectedError as rejected:
-            return rejected.problem.response()
         except ValueError as exc:  # a malformed Grpc-Timeout
             return invalid_request((), str(exc), rid).response()
+        try:
+            message = await self._request_message(request, rid)
+        except RejectedError as rejected:
+            return rejected.problem.response()
         call = self.call(
             message, timeout=timeout, metadata=headers.call_metadata(request.headers, rid)
         )

@@ -171,6 +171,35 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Reply:
     return Reply(status, body, {"x-request-id": "rid-from-server"}, "application/problem+json")
 
 
+# -- a provider API ----------------------------------------------------------------
+
+
+def chat_completion(request: Recorded) -> Reply:
+    """OpenAI's chat completion answer, for the model asked, with cached tokens."""
+    return Reply(
+        body={
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 1,
+            "model": f"{request.body['model']}-2024-07-18",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "Three bullets."},
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": 1000,
+                "completion_tokens": 500,
+                "total_tokens": 1500,
+                "prompt_tokens_details": {"cached_tokens": 200},
+            },
+        }
+    )
+
+
 # -- spec-shaped bodies (the documented fields, with documented nulls) ------------
 
 

@@ -25,6 +25,7 @@ from tests.client.client_support import (
     Recorded,
     Reply,
     Route,
+    chat_completion,
     minima_routes,
     models_body,
     recommend_body,
@@ -32,31 +33,6 @@ from tests.client.client_support import (
 
 PATCHED = [(Completions, "create"), (AsyncCompletions, "create")]
 PATCHED += [(Messages, "create"), (AsyncMessages, "create")]
-
-
-def chat_completion(request: Recorded) -> Reply:
-    return Reply(
-        body={
-            "id": "chatcmpl-1",
-            "object": "chat.completion",
-            "created": 1,
-            "model": f"{request.body['model']}-2024-07-18",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": "Three bullets."},
-                    "finish_reason": "stop",
-                    "logprobs": None,
-                }
-            ],
-            "usage": {
-                "prompt_tokens": 1000,
-                "completion_tokens": 500,
-                "total_tokens": 1500,
-                "prompt_tokens_details": {"cached_tokens": 200},
-            },
-        }
-    )
 
 
 def anthropic_message(request: Recorded) -> Reply:

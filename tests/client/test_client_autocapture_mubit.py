@@ -9,29 +9,10 @@ import openai
 import pytest
 from minima_client import autocapture
 
-from tests.client.client_support import FakeHttp, Recorded, Reply, Route
+from tests.client.client_support import FakeHttp, Reply, Route, chat_completion
 
 LANE = "minima:team-payments"
 MUBIT_KEY = "mbt_testorg_k1_secret"
-
-
-def chat_completion(request: Recorded) -> Reply:
-    return Reply(
-        body={
-            "id": "chatcmpl-1",
-            "object": "chat.completion",
-            "created": 1,
-            "model": request.body["model"],
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": "Use the cache."},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-        }
-    )
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import pydantic
 import pytest
 from minima_client import (
@@ -27,9 +28,10 @@ from minima_client import (
     WorkflowRequest,
     WorkflowResponse,
     WorkflowStep,
+    autocapture,
 )
 
-from tests.client.client_support import LiveServer
+from tests.client.client_support import FakeHttp, LiveServer, Route, chat_completion
 
 README = Path(__file__).resolve().parents[2] / "client" / "README.md"
 
@@ -119,6 +121,16 @@ def test_models_strategies_health(call: Any) -> None:
     assert status["status"] in ("ok", "degraded")
 
 
+def test_a_repeated_report_counts_once(call: Any) -> None:
+    rec = call("recommend", "Classify this ticket as bug or feature.")
+    model = rec.recommended_model.model_id
+    first = call("feedback", rec.recommendation_id, model, "success", output_tokens=40)
+    again = call("feedback", rec.recommendation_id, model, "success", output_tokens=40)
+    assert first.accepted
+    assert "duplicate_feedback_ignored" not in first.warnings
+    assert "duplicate_feedback_ignored" in again.warnings
+
+
 def test_bad_key_is_401(call: Any) -> None:
     with pytest.raises(MinimaError) as caught:
         call("models", api_key="not-a-key")
@@ -148,6 +160,37 @@ def test_transports_agree(live_server: LiveServer) -> None:
         MinimaClient(live_server.grpc_url, live_server.api_key) as grpc,
     ):
         assert rest.models(task_type="code") == grpc.models(task_type="code")
+
+
+def test_autocapture_reports_a_real_call_to_the_server(live_server: LiveServer) -> None:
+    routes: dict[tuple[str, str], Route] = {("POST", "/v1/chat/completions"): chat_completion}
+    with (
+        FakeHttp(routes) as provider,
+        MinimaClient(live_server.rest_url, live_server.api_key) as minima,
+    ):
+        llm = openai.OpenAI(api_key="sk-test", base_url=f"{provider.url}/v1", max_retries=0)
+        autocapture.enable(minima=minima, namespace="client-tests")
+        try:
+            rec = autocapture.recommend("Summarize this incident report into 3 bullets.")
+            llm.chat.completions.create(
+                model=rec.recommended_model.model_id,
+                messages=[{"role": "user", "content": "Summarize this incident report."}],
+            )
+            answer = autocapture.feedback(score=1.0)
+            call = autocapture.last_call()
+        finally:
+            autocapture.disable()
+        assert call is not None
+        card = next(m for m in minima.models().models if m.model_id == call.model)
+    assert answer is not None
+    assert answer.accepted
+    assert call.model == rec.recommended_model.model_id
+    # The fake provider reports 1000 prompt tokens (200 cached) and 500 completion tokens.
+    cache_price = card.cache_read_cost_per_mtok
+    if cache_price is None:
+        cache_price = card.input_cost_per_mtok
+    expected = 800 * card.input_cost_per_mtok + 200 * cache_price + 500 * card.output_cost_per_mtok
+    assert call.cost_usd == pytest.approx(expected / 1e6)
 
 
 # -- the contract: the REST JSON holds exactly the documented fields -------------

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-from minima_grpc.memory.factory import open_memory
 
 from minima_grpc.catalog import Catalog, load_catalog
 from minima_grpc.config import Config
@@ -19,6 +18,7 @@ from minima_grpc.engine.engine import MinimaEngine
 from minima_grpc.engine.reasoner import Reasoner
 from minima_grpc.engine.settings import EngineSettings
 from minima_grpc.engine.types import Scope
+from minima_grpc.memory.factory import open_memory
 from minima_grpc.memory.protocol import Memory, PendingRecommendation, RecommendationStore
 
 PACKAGED = load_catalog()
@@ -26,6 +26,8 @@ assert PACKAGED.refreshed_at is not None
 # One day after the packaged prices were fetched: fresh, whatever today's date is.
 NOW = PACKAGED.refreshed_at + timedelta(days=1)
 SCOPE = Scope(tenant="tenant-a")
+# Tests assert behaviour, not speed: recall gets a deadline a loaded machine meets.
+RELAXED = EngineSettings(recall_timeout_ms=30_000, reasoner_timeout_ms=30_000)
 
 
 class Clock:
@@ -122,7 +124,7 @@ async def make_engine(tmp_path: Path) -> AsyncIterator[MakeEngine]:
             catalog or PACKAGED,
             faulty,
             recording,
-            settings=settings,
+            settings=settings or RELAXED,
             reasoner=reasoner,
             clock=clock,
         )

@@ -38,7 +38,7 @@ BRIEF = ReasonerBrief(
 ADVICE = json.dumps({"task_type": "qa", "difficulty": "trivial", "success": {"cheap": 0.95}})
 
 
-def _reasoner(provider: str, llm: FakeLLM, timeout_ms: int = 2000) -> Any:
+def _reasoner(provider: str, llm: FakeLLM, timeout_ms: int = 30_000) -> Any:
     config = ReasonerConfig(provider, "fake-model", "sk-test", llm.base_url(provider), timeout_ms)
     return build_reasoner(config)
 

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from minima_grpc.engine.aggregate import aggregate, neighbour_weight
+from minima_grpc.engine.aggregate import ModelEvidence, NeighbourWeigher, aggregate
 from minima_grpc.engine.cost import CostBasis, Price
 from minima_grpc.engine.escalate import escalation_reasons
 from minima_grpc.engine.predict import Candidate, blend, predict
@@ -21,23 +21,37 @@ S = EngineSettings()
 
 
 def test_neighbour_weight_by_hand() -> None:
-    # kernel ((0.85 - 0.25) / 0.75)^2 = 0.64; reliability 0.3 + 0.7 * 0.7 = 0.79
-    fresh = outcome("m", 1.0, entry_id="a")
-    assert neighbour_weight(fresh, NOW, S) == pytest.approx(0.64 * 0.79)
-    # 90 days = one half-life
-    old = outcome("m", 1.0, entry_id="b", age_days=90)
-    assert neighbour_weight(old, NOW, S) == pytest.approx(0.64 * 0.79 * 0.5)
-    # very old: floored at 0.2
-    ancient = outcome("m", 1.0, entry_id="c", age_days=3650)
-    assert neighbour_weight(ancient, NOW, S) == pytest.approx(0.64 * 0.79 * 0.2)
+    weigh = NeighbourWeigher(0.85, NOW, S)
+    # the best match: kernel 1; reliability 0.3 + 0.7 * 0.7 = 0.79
+    assert weigh(outcome("m", 1.0, entry_id="a")) == pytest.approx(0.79)
+    # half as close as the best: kernel 0.5^2
+    assert weigh(outcome("m", 1.0, entry_id="h", similarity=0.425)) == pytest.approx(0.25 * 0.79)
+    # 90 days = one half-life; very old is floored at 0.2
+    assert weigh(outcome("m", 1.0, entry_id="b", age_days=90)) == pytest.approx(0.79 * 0.5)
+    assert weigh(outcome("m", 1.0, entry_id="c", age_days=3650)) == pytest.approx(0.79 * 0.2)
     stale_seed = outcome("m", 1.0, entry_id="d", is_stale=True, source="seed:routerbench")
-    assert neighbour_weight(stale_seed, NOW, S) == pytest.approx(0.64 * 0.79 * 0.5 * 0.8)
-    # below the similarity floor a neighbour does not count at all
-    assert neighbour_weight(outcome("m", 1.0, entry_id="e", similarity=0.2), NOW, S) == 0.0
+    assert weigh(stale_seed) == pytest.approx(0.79 * 0.5 * 0.8)
+    # at or below the absolute floor a neighbour does not count at all
+    assert weigh(outcome("m", 1.0, entry_id="e", similarity=0.05)) == 0.0
+
+
+def test_the_kernel_is_relative_to_the_best_match() -> None:
+    # Same ordering and the same weights whatever the backend's similarity scale.
+    def evidence(best: float, half: float) -> dict[str, ModelEvidence]:
+        pair = [
+            outcome("a", 1.0, entry_id="1", similarity=best),
+            outcome("b", 0.0, entry_id="2", similarity=half),
+        ]
+        return aggregate(pair, ["a", "b"], NOW, S)
+
+    low_scale, high_scale = evidence(0.2, 0.1), evidence(0.9, 0.45)
+    for model_id in ("a", "b"):
+        assert low_scale[model_id].weight == pytest.approx(high_scale[model_id].weight)
+    assert low_scale["b"].weight == pytest.approx(0.25 * low_scale["a"].weight)
 
 
 def test_aggregate_per_model_masses_and_observed_costs() -> None:
-    w = 0.64 * 0.79
+    w = 0.79  # every neighbour is a best match (similarity 0.85), kc 0.7
     neighbours = [
         outcome("haiku", 1.0, entry_id="h1", cost_usd=0.002, output_tokens=500),
         outcome("haiku", 1.0, entry_id="h2", cost_usd=0.004, output_tokens=700),
@@ -61,15 +75,15 @@ def test_aggregate_per_model_masses_and_observed_costs() -> None:
 
 
 def test_beta_blend_by_hand() -> None:
-    # prior 0.85, k = 4; evidence W = 3.267, WS = 2.595
+    # prior 0.85, k = 4; five best matches of weight 0.79, four of them successes
     evidence = aggregate(
         [outcome("m", 1.0, entry_id=str(i)) for i in range(4)] + [outcome("m", 0.0, entry_id="f")],
         ["m"],
         NOW,
         S,
     )["m"]
-    w = 5 * 0.64 * 0.79
-    ws = 4 * 0.64 * 0.79
+    w = 5 * 0.79
+    ws = 4 * 0.79
     p, confidence = blend(0.85, evidence, 4.0)
     assert p == pytest.approx((ws + 4 * 0.85) / (w + 4))
     assert confidence == pytest.approx(w / (w + 4))
@@ -158,8 +172,9 @@ def test_escalation_reasons() -> None:
     mid = predict(entry(CATALOG, "mid"), 0.8, evidence["mid"], Price(0.01, {}), 4.0)
     conflicted = select([mini, mid], 0.6, S)
     assert conflicted.pick.model_id == "mini"
-    # 6 neighbours of weight 0.5056 -> W 3.03 >= 2 with a 50% success rate; confidence 0.43
-    assert escalation_reasons(conflicted, evidence, S) == ["low_confidence", "conflict"]
+    # 6 neighbours of weight 0.79 -> W 4.74 >= 2 with a 50% success rate;
+    # confidence 4.74 / 8.74 = 0.54 is not low
+    assert escalation_reasons(conflicted, evidence, S) == ["conflict"]
 
 
 def test_cost_basis_tags() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,6 @@ from minima_grpc.catalog import Catalog
 from minima_grpc.catalog.loader import parse_catalog
 from minima_grpc.engine.errors import Unauthenticated
 from minima_grpc.engine.reasoner import ReasonerConfig, build_reasoner
-from minima_grpc.engine.settings import EngineSettings
 from minima_grpc.engine.types import (
     Constraints,
     DecisionBasis,
@@ -24,7 +24,7 @@ from minima_grpc.engine.types import (
     TaskType,
 )
 
-from .conftest import NOW, SCOPE, EngineRig, MakeEngine
+from .conftest import NOW, RELAXED, SCOPE, EngineRig, MakeEngine
 from .fake_llm import FakeLLM
 
 CSV = RecommendRequest(TaskInput("Write a Python CSV parser."))
@@ -52,7 +52,7 @@ def _catalog(*models: tuple[str, float, float]) -> Catalog:
     )
 
 
-def _reasoner(llm: FakeLLM, provider: str = "anthropic", timeout_ms: int = 2000) -> Any:
+def _reasoner(llm: FakeLLM, provider: str = "anthropic", timeout_ms: int = 30_000) -> Any:
     config = ReasonerConfig(provider, "fake-model", "sk-test", llm.base_url(provider), timeout_ms)
     return build_reasoner(config)
 
@@ -75,7 +75,7 @@ async def test_cold_start_thin_evidence_low_confidence_reasoner_disabled(rig: En
 
 
 async def test_recall_timeout_answers_from_priors(make_engine: MakeEngine) -> None:
-    rig = await make_engine(settings=EngineSettings(recall_timeout_ms=50))
+    rig = await make_engine(settings=replace(RELAXED, recall_timeout_ms=50))
     rig.faults.faults["recall"] = "hang"
     r = await rig.engine.recommend(SCOPE, RecommendRequest(CSV.task, allow_llm_escalation=False))
     assert r.warnings == ("recall_timeout",)
@@ -179,13 +179,14 @@ async def test_reasoner_failed_keeps_the_deterministic_result(
 ) -> None:
     reply = "no idea" if failure == "nonsense" else json.dumps({"success": {"cheap": 0.1}})
     status = 500 if failure == "http_error" else 200
-    delay = 1.0 if failure == "timeout" else 0.0
+    # The slow reasoner answers long after the engine's deadline.
+    delay, deadline_ms = (3.0, 300) if failure == "timeout" else (0.0, 30_000)
     catalog = _catalog(("cheap", 0.1, 0.8), ("premium", 10.0, 0.9))
     with FakeLLM(reply=lambda _: reply, status=status, delay_s=delay) as llm:
         rig = await make_engine(
             catalog=catalog,
-            reasoner=_reasoner(llm, "openai"),
-            settings=EngineSettings(reasoner_timeout_ms=200),
+            reasoner=_reasoner(llm, "openai", timeout_ms=30_000),
+            settings=replace(RELAXED, reasoner_timeout_ms=deadline_ms),
         )
         r = await rig.engine.recommend(SCOPE, CSV)
     assert "reasoner_failed" in r.warnings

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from minima_grpc.catalog import load_catalog
-from tests.evaluation.cli_helpers import run_command
+from minima_grpc.cli import main as run_command
 
 
 def test_replay_slice(

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from minima_grpc.cli import main as run_command
 from minima_grpc.evaluation.catalog_file import build_catalog, write_catalog
+from minima_grpc.evaluation.client import Hints, MinimaApi
 from minima_grpc.evaluation.dataset import load_routing_dataset
 from minima_grpc.evaluation.local_server import LocalServer, local_server
-from tests.evaluation.cli_helpers import run_command
 from tests.evaluation.conftest import WriteCsv, wide_row
 
 
@@ -64,3 +65,20 @@ async def test_seed_twice_writes_once_and_bad_input_writes_nothing(
         # Another namespace is another scope: the same history is new there.
         assert await _seed(server, "--jsonl", str(history), "--namespace", "other") == 0
         assert "(6 new," in capsys.readouterr().out
+
+        # What seeding is for: the seeded namespace routes from memory, others stay cold.
+        task = json.loads(history.read_text(encoding="utf-8").splitlines()[0])["task"]
+        async with MinimaApi(server.target, server.api_key) as api:
+            assert await _routes_from_memory(api, task, "team")
+            elsewhere = await api.recommend(task, 5.0, "elsewhere", Hints(), max_candidates=2)
+            assert "cold_start" in elsewhere.warnings
+
+
+async def _routes_from_memory(api: MinimaApi, task: str, namespace: str) -> bool:
+    """Seeded outcomes become searchable once indexed (asynchronously): allow 10 s."""
+    for _ in range(50):
+        pick = await api.recommend(task, 5.0, namespace, Hints(), max_candidates=2)
+        if pick.decision_basis == "memory":
+            return True
+        await asyncio.sleep(0.2)
+    return False

@@ -1,7 +1,7 @@
 """The Mubit memory backend wired to a fresh fake Mubit, for backend-agnostic suites.
 
     async with mubit_backend() as backend:
-        scope = backend.scope("tenant-a", namespace="ns", user_id=None)
+        scope = backend.scopes("tenant-a")(namespace="ns")
         await backend.memory.remember(scope, record)
 
 Each tenant name gets its own Mubit org (and key), so tenants are isolated
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -38,10 +38,14 @@ class MubitBackend:
         self.fake.add_key(key)
         return key
 
-    def scope(self, tenant: str, namespace: str | None = None, user_id: str | None = None) -> Scope:
-        return Scope(
-            tenant=tenant, namespace=namespace, user_id=user_id, api_key=self.key_for(tenant)
-        )
+    def scopes(self, tenant: str) -> Callable[..., Scope]:
+        """`scopes(tenant)(namespace=None, user_id=None)`: scopes carrying that tenant's key."""
+        key = self.key_for(tenant)
+
+        def make(namespace: str | None = None, user_id: str | None = None) -> Scope:
+            return Scope(tenant=tenant, namespace=namespace, user_id=user_id, api_key=key)
+
+        return make
 
 
 @asynccontextmanager

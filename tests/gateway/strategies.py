@@ -23,11 +23,13 @@ from minima_grpc.gateway.jsonmap import enum_numbers, enum_type, fields_of, is_m
 _FLOATS = st.floats(allow_nan=False, allow_infinity=False, width=64)
 _INT32 = st.integers(-(2**31), 2**31 - 1)
 _TEXT = st.text(max_size=12)
+# Any code point, lone surrogates included (valid in JSON as "\ud800" escapes).
+_ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=6)
 _MAX_DEPTH = 4
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | _FLOATS | _TEXT,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    st.none() | st.booleans() | st.integers() | _FLOATS | _TEXT | _ANY_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_ANY_TEXT, inner, max_size=3),
     max_leaves=8,
 )
 

@@ -91,6 +91,19 @@ async def test_wrong_types_and_unknown_fields_are_all_listed(
         assert field in body["detail"]
 
 
+@pytest.mark.parametrize("content", [rb'{"task": "\ud800"}', rb'{"\udfff": 1, "task": "hi"}'])
+async def test_lone_surrogates_are_400(
+    client: httpx.AsyncClient, stack: Stack, content: bytes
+) -> None:
+    request = {
+        "method": "POST",
+        "url": "/v1/recommend",
+        "content": content,
+        "headers": {"content-type": "application/json"},
+    }
+    await assert_rejected_before_engine(client, stack, request, 400)
+
+
 async def test_top_level_must_be_an_object(client: httpx.AsyncClient, stack: Stack) -> None:
     request = {"method": "POST", "url": "/v1/feedback", "json": ["success"]}
     body = await assert_rejected_before_engine(client, stack, request, 400)

@@ -16,6 +16,8 @@ from minima_grpc.memory.mubit.memory import MubitMemory
 from minima_grpc.memory.mubit.settings import MubitSettings
 from minima_grpc.memory.protocol import OutcomeRecord
 from tests.fake_mubit import FakeKeys, FakeMubit
+from tests.fake_mubit.backend import mubit_backend
+from tests.memory.conftest import BackendUnderTest
 
 # Every MUBIT_* variable mubit-sdk reads on its own; the backend must not depend on them.
 _SDK_ENV = (
@@ -142,3 +144,17 @@ def make_outcome() -> OutcomeFactory:
         )
 
     return make
+
+
+@pytest.fixture
+async def memory_backend() -> AsyncIterator[BackendUnderTest]:
+    """The shared memory contract's backend fixture, here the Mubit backend on the
+    fake Mubit (test_mubit_contract.py re-runs tests/memory/test_contract.py with it)."""
+    async with mubit_backend() as mubit:
+
+        async def settle() -> None:  # the fake finishes every ingest job at once
+            return None
+
+        yield BackendUnderTest(
+            mubit.memory, mubit.store, mubit.scopes("tenant-a"), mubit.scopes("tenant-b"), settle
+        )

@@ -22,7 +22,7 @@ SettingsFactory = Callable[..., MubitSettings]
 Replicas = tuple[MubitRecommendationStore, MubitRecommendationStore]
 
 
-def _pending(rec_id: str = "rec-1", *, age: timedelta = timedelta(0)) -> PendingRecommendation:
+def _pending(rec_id: str = "rec-1") -> PendingRecommendation:
     return PendingRecommendation(
         recommendation_id=rec_id,
         task_text="Write a Python function that merges k sorted linked lists.",
@@ -32,7 +32,8 @@ def _pending(rec_id: str = "rec-1", *, age: timedelta = timedelta(0)) -> Pending
         recommended_model_id="claude-haiku-4-5",
         evidence_by_model={"claude-haiku-4-5": ("e1",)},
         est_costs={"claude-haiku-4-5": 0.0034},
-        created_at=datetime.now(UTC) - age,
+        # Long ago: expiry runs from the store's put, not from this.
+        created_at=datetime(2020, 1, 1, tzinfo=UTC),
         evidence_quality={"e1": 0.9},
     )
 
@@ -89,23 +90,26 @@ async def test_other_tenants_and_unknown_keys_cannot_read_it(
     assert await a.get(make_scope(key=keys.same_org), "rec-1") is not None
 
 
-async def test_expired_recommendations_are_gone(
+async def test_the_ttl_runs_from_put_and_travels_with_the_record(
     make_settings: SettingsFactory, scope: Scope
 ) -> None:
-    settings = replace(make_settings(), pending_ttl=timedelta(hours=1))
-    connectors = [MubitConnector(settings), MubitConnector(settings)]
-    a, b = (MubitRecommendationStore(c) for c in connectors)
+    """A replica with a zero TTL writes records that are expired for everyone; the
+    writer's TTL, not the reader's, decides."""
+    short = MubitConnector(replace(make_settings(), pending_ttl=timedelta(0)))
+    long = MubitConnector(replace(make_settings(), pending_ttl=timedelta(hours=1)))
+    a, b = MubitRecommendationStore(short), MubitRecommendationStore(long)
     try:
-        await a.put(scope, _pending("old", age=timedelta(hours=2)))
-        await a.put(scope, _pending("new"))
+        await a.put(scope, _pending("old"))
+        await b.put(scope, _pending("new"))
 
         assert await a.get(scope, "old") is None
         assert await b.get(scope, "old") is None
+        assert await a.get(scope, "new") is not None
         assert await a.purge_expired() == 1
-        assert await b.get(scope, "new") is not None
+        assert await b.purge_expired() == 0
     finally:
-        for connector in connectors:
-            await connector.close()
+        await short.close()
+        await long.close()
 
 
 async def test_mubit_down_at_recommend_time_still_serves_the_same_replica(

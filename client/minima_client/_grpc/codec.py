@@ -176,10 +176,9 @@ def _details(trailing: Any) -> list[Any]:
     if not isinstance(raw, bytes):
         return []
     pool = _pool()
+    status_class = _message_class(pool.FindMessageTypeByName("google.rpc.Status"))
     try:
-        status: Any = _message_class(pool.FindMessageTypeByName("google.rpc.Status")).FromString(
-            raw
-        )
+        status: Any = status_class.FromString(raw)
     except DecodeError:
         return []
     out = []
@@ -223,5 +222,4 @@ def error_from_status(
         request_id=rid,
         reason=info.reason if info is not None else None,
         field_violations=violations,
-        body={"grpc_code": code_name},
     )

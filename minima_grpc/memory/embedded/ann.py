@@ -55,7 +55,8 @@ class AnnIndex:
 
     def search(self, query: Codes, count: int) -> np.ndarray:
         """Positions of about the `count` nearest codes, nearest first."""
-        self._index.expansion_search = max(MIN_EXPANSION_SEARCH, count)
+        # usearch declares this setter after the getter's sibling; mypy misreads it.
+        self._index.expansion_search = max(MIN_EXPANSION_SEARCH, count)  # type: ignore[misc]
         matches = self._index.search(query, count, threads=1)
         return np.asarray(matches.keys, dtype=np.int64)[: len(matches)]
 

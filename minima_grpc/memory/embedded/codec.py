@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import sqlite3
 import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from minima_grpc.engine.types import Difficulty, Outcome, TaskType
-from minima_grpc.memory.embedded.errors import InvalidRecord
+from minima_grpc.memory.embedded.errors import InvalidRecordError
 from minima_grpc.memory.protocol import Lesson, OutcomeRecord
 
 MAX_TEXT_CHARS = 65_536
@@ -19,12 +19,16 @@ _COMPRESS_FROM = 256
 _RAW, _ZLIB = b"\x00", b"\x01"
 LESSON_TYPES = ("success", "failure")
 
-# Columns of `outcomes` read back into an OutcomeRecord (with the text body).
+# Columns of `outcomes` read back into an OutcomeRecord (the text comes from `texts`).
 RECORD_COLUMNS = (
-    "o.seq, o.model_id, o.task_type, o.difficulty, o.outcome, o.quality, o.recorded_us, "
-    "o.input_tokens, o.output_tokens, o.cost_usd, o.latency_ms, o.verified, o.source, "
-    "o.recommendation_id, o.tags, o.idempotency_key, o.confidence, t.body"
+    "seq, text_id, model_id, task_type, difficulty, outcome, quality, recorded_us, "
+    "input_tokens, output_tokens, cost_usd, latency_ms, verified, source, "
+    "recommendation_id, tags, idempotency_key, confidence"
 )
+# Enum lookups by value without Enum.__call__ (hot in recall).
+_TASK_TYPES = {t.value: t for t in TaskType}
+_DIFFICULTIES = {d.value: d for d in Difficulty}
+_OUTCOMES = {o.value: o for o in Outcome}
 
 
 # -- time ---------------------------------------------------------------------
@@ -39,9 +43,7 @@ def to_micros(moment: datetime) -> int:
 
 
 def from_micros(micros: int) -> datetime:
-    return datetime.fromtimestamp(micros // 1_000_000, UTC).replace(
-        microsecond=micros % 1_000_000
-    )
+    return datetime.fromtimestamp(micros // 1_000_000, UTC).replace(microsecond=micros % 1_000_000)
 
 
 # -- ids ----------------------------------------------------------------------
@@ -112,10 +114,10 @@ def _finite(value: float, low: float, high: float) -> bool:
 
 
 def check_record(record: OutcomeRecord) -> None:
-    """Raise InvalidRecord naming the first broken field."""
+    """Raise InvalidRecordError naming the first broken field."""
     problem = _record_problem(record)
     if problem:
-        raise InvalidRecord(f"invalid outcome record: {problem}")
+        raise InvalidRecordError(f"invalid outcome record: {problem}")
 
 
 def _record_problem(r: OutcomeRecord) -> str | None:
@@ -146,15 +148,15 @@ def _record_problem(r: OutcomeRecord) -> str | None:
 
 def check_lesson(lesson: Lesson) -> None:
     if not lesson.content.strip():
-        raise InvalidRecord("invalid lesson: content is empty")
+        raise InvalidRecordError("invalid lesson: content is empty")
     if lesson.lesson_type not in LESSON_TYPES:
-        raise InvalidRecord(f"invalid lesson: lesson_type must be one of {LESSON_TYPES}")
+        raise InvalidRecordError(f"invalid lesson: lesson_type must be one of {LESSON_TYPES}")
     if not lesson.idempotency_key:
-        raise InvalidRecord("invalid lesson: idempotency_key is empty")
+        raise InvalidRecordError("invalid lesson: idempotency_key is empty")
     if not lesson.model_id.strip():
-        raise InvalidRecord("invalid lesson: model_id is empty")
+        raise InvalidRecordError("invalid lesson: model_id is empty")
     if not _finite(lesson.confidence, 0.0, 1.0):
-        raise InvalidRecord("invalid lesson: confidence must be in [0, 1]")
+        raise InvalidRecordError("invalid lesson: confidence must be in [0, 1]")
 
 
 # -- rows -----------------------------------------------------------------------
@@ -196,10 +198,11 @@ INSERT_OUTCOME = (
 )
 
 
-def record_from_row(row: sqlite3.Row | tuple[object, ...]) -> tuple[int, float, OutcomeRecord]:
-    """(seq, knowledge confidence, record) from a RECORD_COLUMNS row."""
+def record_from_row(row: Sequence[Any], text: str) -> tuple[int, float, OutcomeRecord]:
+    """(seq, knowledge confidence, record) from a RECORD_COLUMNS row and its text."""
     (
         seq,
+        _text_id,
         model_id,
         task_type,
         difficulty,
@@ -216,24 +219,23 @@ def record_from_row(row: sqlite3.Row | tuple[object, ...]) -> tuple[int, float, 
         tags,
         idempotency_key,
         confidence,
-        body,
-    ) = tuple(row)
+    ) = row
     record = OutcomeRecord(
-        task_text=unpack_text(body),  # type: ignore[arg-type]
-        task_type=TaskType(task_type),
-        difficulty=Difficulty(difficulty),
-        model_id=str(model_id),
-        outcome=Outcome(outcome),
-        quality=float(quality),  # type: ignore[arg-type]
-        recorded_at=from_micros(int(recorded_us)),  # type: ignore[call-overload]
-        input_tokens=input_tokens,  # type: ignore[arg-type]
-        output_tokens=output_tokens,  # type: ignore[arg-type]
-        cost_usd=cost_usd,  # type: ignore[arg-type]
-        latency_ms=latency_ms,  # type: ignore[arg-type]
+        task_text=text,
+        task_type=_TASK_TYPES[task_type],
+        difficulty=_DIFFICULTIES[difficulty],
+        model_id=model_id,
+        outcome=_OUTCOMES[outcome],
+        quality=quality,
+        recorded_at=from_micros(recorded_us),
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cost_usd=cost_usd,
+        latency_ms=latency_ms,
         verified_in_production=bool(verified),
-        source=str(source),
-        recommendation_id=recommendation_id,  # type: ignore[arg-type]
-        tags=tuple(json.loads(tags)) if tags else (),  # type: ignore[arg-type]
-        idempotency_key=idempotency_key,  # type: ignore[arg-type]
+        source=source,
+        recommendation_id=recommendation_id,
+        tags=tuple(json.loads(tags)) if tags else (),
+        idempotency_key=idempotency_key,
     )
-    return int(seq), float(confidence), record  # type: ignore[call-overload, arg-type]
+    return seq, confidence, record

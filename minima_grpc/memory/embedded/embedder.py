@@ -15,9 +15,14 @@ computed with the frequencies known when it is stored; measured on
 RouterBench, embedding one text at a time as the lane grows loses nothing
 against fitting the frequencies on the whole lane first.
 
-Vectors are `DIM` signed hash buckets (a sparse random projection of the
-TF-IDF vector), L2-normalised and stored as int8 (`quantize`): cosine
-similarity of two stored vectors approximates the TF-IDF cosine.
+Vectors are `DIM` signed hash buckets, each feature spread over `SPREAD`
+buckets (a sparse random projection of the TF-IDF vector), L2-normalised and
+stored as int8 (`quantize`): cosine similarity of two stored vectors
+approximates the TF-IDF cosine. Spreading matters for short texts that differ
+in one word: with one bucket per feature, two such texts collide outright
+once in ~500 word pairs; with four, a collision moves the cosine by a quarter
+at most (measured: exact-text lookup among 2,000 such texts finds itself
+25% -> 100% of the time).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 DIM = 256
+SPREAD = 4
 # Document-frequency buckets per lane (uint32 counters: 1 MiB). Rare words that
 # share a bucket with another rare word are harmless; sharing with a very
 # common word is rare at this size.
@@ -41,8 +47,9 @@ MAX_EMBED_CHARS = 16_384
 _HEAD_CHARS = 4_096
 _TAG_PREFIX = "\x00tag:"
 _WORD = re.compile(r"\w+")
+_SPREAD_SALTS = np.arange(1, SPREAD + 1, dtype=np.uint32) * np.uint32(0x9E3779B9)
 # Identifies the feature scheme in stored data; a change needs re-embedding.
-EMBEDDER_ID = f"hashed-words-idf-v1:{DIM}"
+EMBEDDER_ID = f"hashed-words-idf-v2:{DIM}x{SPREAD}"
 
 Vector = npt.NDArray[np.float32]
 Matrix = npt.NDArray[np.float32]
@@ -107,7 +114,8 @@ class DocFrequencies:
     def idf(self, buckets: npt.NDArray[np.intp]) -> Vector:
         # Smoothed IDF (never zero): a word in every text still counts a little.
         found = self.counts[buckets].astype(np.float32)
-        return np.log((self.docs + 1.0) / (found + 1.0)).astype(np.float32) + np.float32(1.0)
+        idf: Vector = np.log((self.docs + 1.0) / (found + 1.0)).astype(np.float32) + 1.0
+        return idf
 
     def to_bytes(self) -> bytes:
         return zlib.compress(self.counts.astype("<u4").tobytes(), 1)
@@ -130,9 +138,13 @@ def embed(features: Sequence[Features], df: DocFrequencies) -> Matrix:
     counts = np.concatenate([f.counts for f in features])
     rows = np.repeat(np.arange(len(features)), lengths)
     weights = (1.0 + np.log(counts)) * df.idf((hashes & np.uint32(DF_BUCKETS - 1)).astype(np.intp))
-    signs = np.where(hashes & np.uint32(1 << 31), np.float32(1.0), np.float32(-1.0))
-    columns = ((hashes >> np.uint32(8)) & np.uint32(DIM - 1)).astype(np.intp)
-    flat = np.bincount(rows * DIM + columns, weights=weights * signs, minlength=out.size)
+    # SPREAD independent (bucket, sign) pairs per feature, each with 1/sqrt(SPREAD).
+    spread = _fmix32(hashes[None, :] + _SPREAD_SALTS[:, None])
+    signs = np.where(spread & np.uint32(1 << 31), np.float32(1.0), np.float32(-1.0))
+    columns = (spread & np.uint32(DIM - 1)).astype(np.intp)
+    cells = (rows[None, :] * DIM + columns).ravel()
+    values = (weights[None, :] * signs / np.float32(np.sqrt(SPREAD))).ravel()
+    flat = np.bincount(cells, weights=values, minlength=out.size)
     out[:] = flat.reshape(out.shape)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     np.divide(out, norms, out=out, where=norms > 0)
@@ -143,7 +155,8 @@ def quantize(vectors: Matrix) -> Codes:
     """int8 codes, each row scaled to use the full range (cosine ignores scale)."""
     peak = np.abs(vectors).max(axis=1, keepdims=True)
     scale = np.divide(127.0, peak, out=np.zeros_like(peak), where=peak > 0)
-    return np.rint(vectors * scale).astype(np.int8)
+    codes: Codes = np.rint(vectors * scale).astype(np.int8)
+    return codes
 
 
 def dequantize(codes: Codes) -> Matrix:

@@ -10,11 +10,11 @@ class MemoryOpenError(Exception):
     """A memory file cannot be opened at start-up; the message names it and the cause."""
 
 
-class MemoryUnavailable(Exception):
+class MemoryUnavailableError(Exception):
     """A store operation failed (disk full, I/O error, closed store); nothing was written."""
 
 
-class InvalidRecord(ValueError):
+class InvalidRecordError(ValueError):
     """A record or lesson breaks a documented rule; nothing was written."""
 
 
@@ -44,5 +44,5 @@ def open_error(path: Path, exc: BaseException) -> MemoryOpenError:
     return MemoryOpenError(f"cannot open memory file {path}: {explain(exc)}")
 
 
-def unavailable(operation: str, path: Path, exc: sqlite3.Error | OSError) -> MemoryUnavailable:
-    return MemoryUnavailable(f"{operation} failed on {path}: {explain(exc)}")
+def unavailable(operation: str, path: Path, exc: sqlite3.Error | OSError) -> MemoryUnavailableError:
+    return MemoryUnavailableError(f"{operation} failed on {path}: {explain(exc)}")

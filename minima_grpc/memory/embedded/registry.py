@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import IO
 
 from minima_grpc.memory.embedded.errors import (
-    InvalidRecord,
+    InvalidRecordError,
     MemoryOpenError,
-    MemoryUnavailable,
+    MemoryUnavailableError,
     open_error,
 )
 from minima_grpc.memory.embedded.indexer import Indexer
@@ -37,7 +37,7 @@ _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 def tenant_digest(tenant: str) -> str:
     if not tenant:
-        raise InvalidRecord("the scope has no tenant")
+        raise InvalidRecordError("the scope has no tenant")
     return hashlib.sha256(tenant.encode("utf-8")).hexdigest()
 
 
@@ -81,6 +81,10 @@ class TenantRegistry:
             raise
         return registry
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def cached(self, tenant: str) -> TenantStore | None:
         """The tenant's store if already open (no I/O)."""
         return self._stores.get(tenant_digest(tenant))
@@ -93,7 +97,7 @@ class TenantRegistry:
             return found
         with self._opening:
             if self._closed:
-                raise MemoryUnavailable(f"memory directory {self.root} is closed")
+                raise MemoryUnavailableError(f"memory directory {self.root} is closed")
             found = self._stores.get(digest)
             if found is None:
                 try:
@@ -101,7 +105,7 @@ class TenantRegistry:
                         self.root / digest, digest, self.settings, self.indexer
                     )
                 except MemoryOpenError as exc:
-                    raise MemoryUnavailable(str(exc)) from exc
+                    raise MemoryUnavailableError(str(exc)) from exc
                 self._stores[digest] = found
             return found
 

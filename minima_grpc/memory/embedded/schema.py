@@ -124,9 +124,9 @@ def connect(path: Path, settings: EmbeddedSettings, *, create: bool) -> sqlite3.
     return conn
 
 
-def open_tenant_file(path: Path, tenant_digest: str, settings: EmbeddedSettings) -> tuple[
-    sqlite3.Connection, str
-]:
+def open_tenant_file(
+    path: Path, tenant_digest: str, settings: EmbeddedSettings
+) -> tuple[sqlite3.Connection, str]:
     """Open (or create) the file and check it is this tenant's; return it and its file id.
 
     Raises MemoryOpenError naming the file and the cause.
@@ -148,6 +148,9 @@ def open_tenant_file(path: Path, tenant_digest: str, settings: EmbeddedSettings)
                 )
             _create(conn, tenant_digest)
         file_id = _check_meta(conn, path, tenant_digest)
+        # Fail now, not on the first feedback, if another process holds the write lock.
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
     except sqlite3.Error as exc:
         conn.close()
         raise open_error(path, exc) from exc

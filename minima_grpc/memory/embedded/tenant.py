@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,8 +36,8 @@ from minima_grpc.memory.embedded.embedder import (
     quantize,
 )
 from minima_grpc.memory.embedded.errors import (
-    InvalidRecord,
-    MemoryUnavailable,
+    InvalidRecordError,
+    MemoryUnavailableError,
     open_error,
     unavailable,
 )
@@ -201,7 +201,7 @@ class TenantStore:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise MemoryUnavailable(f"memory file {self.path} is closed")
+            raise MemoryUnavailableError(f"memory file {self.path} is closed")
 
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
@@ -233,24 +233,24 @@ class TenantStore:
             self._conn.execute("COMMIT")
         except BaseException as exc:
             if self._conn.in_transaction:
-                try:
+                with suppress(sqlite3.Error):  # the original error says more
                     self._conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass  # the original error says more
             if isinstance(exc, sqlite3.Error | OSError):
                 self._degraded = f"{operation}: {exc}"
                 raise unavailable(operation, self.path, exc) from exc
             raise
         self._degraded = None
 
-    def _lane_for_write(self, conn: sqlite3.Connection, name: str, created: list[Lane]) -> Lane:
-        lane = self._lanes.get(name)
+    def _lane_for_write(
+        self, conn: sqlite3.Connection, name: str, created: dict[str, Lane]
+    ) -> Lane:
+        """The lane, or a new one; new lanes join self._lanes only after commit."""
+        lane = self._lanes.get(name) or created.get(name)
         if lane is None:
             lane_id = conn.execute(
                 "INSERT INTO lanes (name) VALUES (?) RETURNING lane_id", (name,)
             ).fetchone()[0]
-            lane = self._new_lane(int(lane_id), name)
-            created.append(lane)
+            lane = created[name] = self._new_lane(int(lane_id), name)
         return lane
 
     def _lane_id(self, name: str) -> int | None:
@@ -264,7 +264,7 @@ class TenantStore:
         for item in items:
             codec.check_record(item.record)
         with self._write_lock:
-            created: list[Lane] = []
+            created: dict[str, Lane] = {}
             counted: list[tuple[Lane, Features]] = []
             staged: dict[int, _Staged] = {}
             try:
@@ -275,12 +275,9 @@ class TenantStore:
                 for lane, features in counted:
                     lane.vocab.remove(features)
                 raise
-            for lane in created:
-                self._lanes[lane.name] = lane
+            self._lanes.update(created)
             for batch in staged.values():
-                batch.lane.index.append(
-                    batch.keys, batch.models, batch.users, _codes(batch.codes)
-                )
+                batch.lane.index.append(batch.keys, batch.models, batch.users, _codes(batch.codes))
                 if batch.lane.index.backlog() >= ADVANCE_STEP:
                     self._indexer.submit(batch.lane)
         return results
@@ -289,7 +286,7 @@ class TenantStore:
         self,
         conn: sqlite3.Connection,
         items: Sequence[Remember],
-        created: list[Lane],
+        created: dict[str, Lane],
         counted: list[tuple[Lane, Features]],
         staged: dict[int, _Staged],
     ) -> list[tuple[str, bool]]:
@@ -303,7 +300,9 @@ class TenantStore:
                 "SELECT seq FROM outcomes WHERE lane_id = ? AND dedup = ?",
                 (lane.lane_id, codec.record_digest(item.record)),
             ).fetchone()
-            results.append((codec.entry_id(self._file_id, found[0]), False) if found else ("", True))
+            results.append(
+                (codec.entry_id(self._file_id, found[0]), False) if found else ("", True)
+            )
             if found:
                 continue
             digest = codec.text_digest(item.record.task_text, item.record.tags)
@@ -345,10 +344,10 @@ class TenantStore:
         items: Sequence[Remember],
         pending: dict[tuple[int, bytes], tuple[Features, list[int]]],
         counted: list[tuple[Lane, Features]],
-        created: list[Lane],
+        created: dict[str, Lane],
     ) -> None:
         """Count the new texts into their lanes' frequencies, then embed and store them."""
-        lanes = {lane.lane_id: lane for lane in [*self._lanes.values(), *created]}
+        lanes = {lane.lane_id: lane for lane in [*self._lanes.values(), *created.values()]}
         by_lane: dict[int, list[tuple[bytes, Features, int]]] = {}
         for (lane_id, digest), (features, positions) in pending.items():
             by_lane.setdefault(lane_id, []).append((digest, features, positions[0]))
@@ -387,9 +386,9 @@ class TenantStore:
         )
         lane.texts_since_vocab_save = 0
 
-    def recall(self, lane_name: str, user_id: str | None, query: RecallQuery) -> list[
-        RecalledOutcome
-    ]:
+    def recall(
+        self, lane_name: str, user_id: str | None, query: RecallQuery
+    ) -> list[RecalledOutcome]:
         self._check_open()
         lane = self._lanes.get(lane_name)
         want = self._want(user_id, query)
@@ -421,7 +420,7 @@ class TenantStore:
 
     def _want(self, user_id: str | None, query: RecallQuery) -> Want | None:
         """The index request, or None when nothing can match."""
-        users = (_SHARED_USER,)
+        users: tuple[int, ...] = (_SHARED_USER,)
         if user_id is not None and user_id in self._user_codes:
             users = (_SHARED_USER, self._user_codes[user_id])
         models: tuple[int, ...] | None = None
@@ -443,15 +442,22 @@ class TenantStore:
         marks = ",".join("?" * len(keys))
         with self._reader() as conn:
             rows = conn.execute(
-                f"SELECT {codec.RECORD_COLUMNS} FROM outcomes o "
-                "JOIN texts t ON t.text_id = o.text_id "
-                f"WHERE o.seq IN ({marks}) AND o.lane_id = ? "
-                "AND (o.user_id IS NULL OR o.user_id = ?)",
+                f"SELECT {codec.RECORD_COLUMNS} FROM outcomes WHERE seq IN ({marks}) "
+                "AND lane_id = ? AND (user_id IS NULL OR user_id = ?)",
                 (*keys, lane_id, user_id),
             ).fetchall()
+            text_ids = list({row[1] for row in rows})
+            texts = dict(
+                conn.execute(
+                    "SELECT text_id, body FROM texts "
+                    f"WHERE text_id IN ({','.join('?' * len(text_ids))})",
+                    text_ids,
+                ).fetchall()
+            )
+        unpacked = {text_id: codec.unpack_text(body) for text_id, body in texts.items()}
         found: dict[int, tuple[float, OutcomeRecord]] = {}
         for row in rows:
-            seq, confidence, record = codec.record_from_row(row)
+            seq, confidence, record = codec.record_from_row(row, unpacked[row[1]])
             found[seq] = (confidence, record)
         return found
 
@@ -461,9 +467,9 @@ class TenantStore:
         self, lane_name: str, user_id: str | None, reinforcement: Reinforcement
     ) -> ReinforcementResult:
         if not reinforcement.idempotency_key:
-            raise InvalidRecord("invalid reinforcement: idempotency_key is empty")
+            raise InvalidRecordError("invalid reinforcement: idempotency_key is empty")
         if not math.isfinite(reinforcement.signal):
-            raise InvalidRecord("invalid reinforcement: signal must be a finite number")
+            raise InvalidRecordError("invalid reinforcement: signal must be a finite number")
         signal = min(1.0, max(-1.0, reinforcement.signal))
         nothing = ReinforcementResult(reinforced_entry_ids=(), updated_confidence=None)
         with self._write_lock:
@@ -532,7 +538,7 @@ class TenantStore:
     def record_lesson(self, lane_name: str, lesson: Lesson) -> str:
         codec.check_lesson(lesson)
         with self._write_lock:
-            created: list[Lane] = []
+            created: dict[str, Lane] = {}
             with self._transaction("record_lesson") as conn:
                 lane = self._lane_for_write(conn, lane_name, created)
                 row = conn.execute(
@@ -558,8 +564,7 @@ class TenantStore:
                         "SELECT lesson_seq FROM lessons WHERE lane_id = ? AND idempotency_key = ?",
                         (lane.lane_id, lesson.idempotency_key),
                     ).fetchone()
-            for lane in created:
-                self._lanes[lane.name] = lane
+            self._lanes.update(created)
         return codec.lesson_id(self._file_id, int(row[0]))
 
     def reflect(self, lane_name: str) -> None:
@@ -611,9 +616,7 @@ class TenantStore:
             reinforcements=int(reinforced),
         )
 
-    def strategies(self, lane_name: str, lesson_types: Sequence[str], limit: int) -> list[
-        Strategy
-    ]:
+    def strategies(self, lane_name: str, lesson_types: Sequence[str], limit: int) -> list[Strategy]:
         lane_id = self._lane_id(lane_name)
         if lane_id is None or limit <= 0:
             return []

@@ -261,21 +261,19 @@ class LaneIndex:
         return positions, scores
 
     def _search_exact(self, query: Vector, want: Want) -> tuple[Positions, Scores]:
-        """Small lane: every row is in the exact tier."""
-        if want.per_model_k > 0 and want.models is not None:
-            return self._per_model_exact(query, want.models, want.users, want.per_model_k)
+        """Small lane: every row is in the exact tier; score them all at once."""
         all_scores = self._exact.view() @ query
         positions = self._positions(want.models, want.users)
+        if want.per_model_k > 0 and want.models is not None:
+            return self._per_model(positions, all_scores[positions], want.models, want.per_model_k)
         return self._top(positions, all_scores[positions], want.k)
 
-    def _per_model_exact(
-        self, query: Vector, models: tuple[int, ...], users: tuple[int, ...], k: int
+    def _per_model(
+        self, positions: Positions, scores: Scores, models: Sequence[int], k: int
     ) -> tuple[Positions, Scores]:
-        chosen: list[tuple[Positions, Scores]] = []
-        for model in models:
-            positions = self._positions((model,), users)
-            chosen.append(self._top(positions, self._score(query, positions), k))
-        return _concat(chosen)
+        """The best `k` of each model among the given rows."""
+        codes = self._models.view()[positions]
+        return _concat([self._top(positions[codes == m], scores[codes == m], k) for m in models])
 
     def _candidates(self, query: Vector, count: int) -> tuple[Positions, Scores]:
         """About the `count` nearest rows of the whole lane (graph + exact tail)."""
@@ -286,21 +284,28 @@ class LaneIndex:
         return positions, self._score(query, positions)
 
     def _search_per_model(self, query: Vector, want: Want) -> tuple[Positions, Scores]:
+        """Rarest models exactly (up to SMALL_POPULATION rows in all), the rest via the graph."""
         assert want.models is not None
-        k = want.per_model_k
-        small = [m for m in want.models if self._population((m,), want.users) <= SMALL_POPULATION]
-        large = [m for m in want.models if m not in small]
-        chosen = [self._per_model_exact(query, tuple(small), want.users, k)]
+        k, users = want.per_model_k, want.users
+        exact: list[int] = []
+        budget = SMALL_POPULATION
+        for model in sorted(want.models, key=lambda m: self._population((m,), users)):
+            size = self._population((model,), users)
+            if size > budget:
+                break
+            exact.append(model)
+            budget -= size
+        large = [m for m in want.models if m not in exact]
+        positions = self._positions(tuple(exact), users)
+        chosen = [self._per_model(positions, self._score(query, positions), exact, k)]
         fetch = min(MAX_FETCH, max(MIN_FETCH, OVERFETCH * k * len(large)))
         while large:
             positions, scores = self._candidates(query, fetch)
-            keep = np.isin(self._users.view()[positions], want.users)
-            positions, scores = positions[keep], scores[keep]
-            models = self._models.view()[positions]
-            picked = [self._top(positions[models == m], scores[models == m], k) for m in large]
-            short = any(len(p) < k for p, _ in picked)
+            keep = np.isin(self._users.view()[positions], users)
+            picked = self._per_model(positions[keep], scores[keep], large, k)
+            short = any(np.count_nonzero(self._models.view()[picked[0]] == m) < k for m in large)
             if not short or fetch >= MAX_FETCH:
-                chosen.extend(picked)
+                chosen.append(picked)
                 break
             fetch = min(MAX_FETCH, fetch * 4)
         return _concat(chosen)

@@ -85,7 +85,8 @@ def _opt_float(value: object) -> float | None:
     return None
 
 
-def _timestamp(value: object) -> datetime | None:
+def parse_timestamp(value: object) -> datetime | None:
+    """An ISO-8601 string as an aware datetime (naive means UTC); None if unreadable."""
     if not isinstance(value, str):
         return None
     try:
@@ -101,7 +102,7 @@ def outcome_from_metadata(text: str, meta: Mapping[str, Any]) -> OutcomeRecord |
         return None
     model_id = meta.get("model_id")
     quality = _opt_float(meta.get("quality"))
-    recorded_at = _timestamp(meta.get("recorded_at"))
+    recorded_at = parse_timestamp(meta.get("recorded_at"))
     if not isinstance(model_id, str) or not model_id or quality is None or recorded_at is None:
         return None
     try:

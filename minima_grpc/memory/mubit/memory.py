@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
+
+import mubit
 
 from minima_grpc.engine.types import Outcome, Scope, Strategy
 from minima_grpc.memory.mubit.codec import (
@@ -92,22 +94,34 @@ def _signal_outcome(signal: float) -> str:
     return "neutral"
 
 
-def group_per_model(
-    rows: Sequence[RecalledOutcome], models: Sequence[str], per_model_k: int
-) -> tuple[list[RecalledOutcome], bool]:
-    """Up to `per_model_k` best rows for each model of `models`.
+Selection = tuple[list[RecalledOutcome], bool]
 
-    Returns the kept rows (best first) and whether every model got its quota.
-    """
+
+def per_model(models: Sequence[str], quota: int) -> Callable[[list[RecalledOutcome]], Selection]:
+    """Keep up to `quota` best rows for each of `models`; complete when all got theirs."""
+
+    def select(rows: list[RecalledOutcome]) -> Selection:
+        counts = dict.fromkeys(models, 0)
+        kept: list[RecalledOutcome] = []
+        for row in rows:
+            model = row.record.model_id
+            if model in counts and counts[model] < quota:
+                counts[model] += 1
+                kept.append(row)
+        return kept, all(n >= quota for n in counts.values())
+
+    return select
+
+
+def best_k(models: Sequence[str], k: int) -> Callable[[list[RecalledOutcome]], Selection]:
+    """Keep the `k` best rows (of `models` only, when given); complete when there are k."""
     wanted = set(models)
-    counts = dict.fromkeys(wanted, 0)
-    kept: list[RecalledOutcome] = []
-    for row in sorted(rows, key=lambda r: r.similarity, reverse=True):
-        model = row.record.model_id
-        if model in wanted and counts[model] < per_model_k:
-            counts[model] += 1
-            kept.append(row)
-    return kept, all(n >= per_model_k for n in counts.values())
+
+    def select(rows: list[RecalledOutcome]) -> Selection:
+        kept = [r for r in rows if not wanted or r.record.model_id in wanted][:k]
+        return kept, len(kept) >= k
+
+    return select
 
 
 class MubitMemory:
@@ -209,6 +223,7 @@ class MubitMemory:
                 raise bad_response("recall", "answer has no evidence list")
             # Parsed here, on the worker: hundreds of rows would stall the event loop.
             rows = [row for row in map(recalled_from_evidence, evidence) if row is not None]
+            rows.sort(key=lambda r: r.similarity, reverse=True)
             return rows, len(evidence) >= limit
 
         return await self._mubit.call(scope, "recall", ask, inline=True)
@@ -216,29 +231,30 @@ class MubitMemory:
     async def recall(self, scope: Scope, query: RecallQuery) -> list[RecalledOutcome]:
         """Neighbours of the query; per model when `per_model_k` is set.
 
-        Mubit's query has no metadata predicate, so "k per model" cannot be one
-        filtered query per model. Instead: one wide query (k x models x 2),
-        grouped per model; if some model is short of its quota and Mubit
-        returned a full page (there may be more), widen once to the cap. A
-        popular model thus cannot crowd the others out within the cap, in at
-        most two round trips whatever the number of candidates.
+        Mubit's query has no metadata predicate, so neither "k per model" nor
+        "k of these models" can be one filtered query per model. Instead: one
+        query over-fetching what the selection needs, best first; if the
+        selection came up short and Mubit returned a full page (there may be
+        more), widen once to the cap. A popular model thus cannot crowd the
+        others out within the cap, in at most two round trips whatever the
+        number of candidates.
         """
         if not query.text.strip():
             return []
-        cap = self._mubit.settings.recall_limit_cap
         if query.per_model_k > 0 and query.models:
-            limit = min(cap, query.per_model_k * len(query.models) * OVERFETCH)
-            rows, saturated = await self._recall_rows(scope, query, limit)
-            kept, complete = group_per_model(rows, query.models, query.per_model_k)
-            if not complete and saturated and limit < cap:
-                rows, _ = await self._recall_rows(scope, query, cap)
-                kept, _ = group_per_model(rows, query.models, query.per_model_k)
-            return kept
-        rows, _ = await self._recall_rows(scope, query, min(cap, max(1, query.k)))
-        if query.models:
-            wanted = set(query.models)
-            rows = [r for r in rows if r.record.model_id in wanted]
-        return sorted(rows, key=lambda r: r.similarity, reverse=True)[: query.k]
+            select = per_model(query.models, query.per_model_k)
+            first = query.per_model_k * len(query.models) * OVERFETCH
+        else:
+            select = best_k(query.models, query.k)
+            first = query.k * (OVERFETCH if query.models else 1)
+        cap = self._mubit.settings.recall_limit_cap
+        limit = max(1, min(cap, first))
+        rows, saturated = await self._recall_rows(scope, query, limit)
+        kept, complete = select(rows)
+        if not complete and saturated and limit < cap:
+            rows, _ = await self._recall_rows(scope, query, cap)
+            kept, _ = select(rows)
+        return kept
 
     async def reinforce(self, scope: Scope, reinforcement: Reinforcement) -> ReinforcementResult:
         if not reinforcement.entry_ids:
@@ -247,20 +263,25 @@ class MubitMemory:
         reference = reinforcement.reference_id or reinforcement.entry_ids[0]
 
         def credit(client: Any) -> Any:
-            return client.record_outcome(
-                reference_id=reference,
-                outcome=_signal_outcome(signal),
-                session_id=scope.lane,
-                signal=signal,
-                rationale="minima feedback",
-                agent_id=AGENT_ID,
-                user_id=scope.user_id,
-                entry_ids=list(reinforcement.entry_ids),
-                # With a key the SDK may retry, and Mubit applies it at most once.
-                idempotency_key=f"rf:{reinforcement.idempotency_key}",
-            )
+            try:
+                return client.record_outcome(
+                    reference_id=reference,
+                    outcome=_signal_outcome(signal),
+                    session_id=scope.lane,
+                    signal=signal,
+                    rationale="minima feedback",
+                    agent_id=AGENT_ID,
+                    user_id=scope.user_id,
+                    entry_ids=list(reinforcement.entry_ids),
+                    # With a key the SDK may retry, and Mubit applies it at most once.
+                    idempotency_key=f"rf:{reinforcement.idempotency_key}",
+                )
+            except mubit.NotFoundError:
+                return None  # the reference is not in the caller's Mubit: nothing to credit
 
         answer = await self._mubit.call(scope, "record_outcome", credit)
+        if answer is None:
+            return ReinforcementResult(reinforced_entry_ids=(), updated_confidence=None)
         if not isinstance(answer, dict):
             raise bad_response("record_outcome", "answer is not an object")
         # gRPC omits false booleans, so only an explicit true means "applied".
@@ -268,11 +289,12 @@ class MubitMemory:
             raise MubitUnavailable("record_outcome", "rejected_payload", "not applied")
         credited = answer.get("credited_unit_ids")
         confidence = answer.get("updated_confidence")
+        # Only the neighbours asked for (Mubit may list the reference too);
+        # absent (older servers; gRPC omits empty lists) means all of them.
+        credited_ids = {str(c) for c in credited} if isinstance(credited, list) else None
         return ReinforcementResult(
-            reinforced_entry_ids=(
-                tuple(str(i) for i in credited)
-                if isinstance(credited, list) and credited
-                else reinforcement.entry_ids
+            reinforced_entry_ids=tuple(
+                i for i in reinforcement.entry_ids if credited_ids is None or i in credited_ids
             ),
             updated_confidence=(
                 float(confidence)
@@ -307,8 +329,8 @@ class MubitMemory:
                 lesson_scope="session",
                 lesson_importance="high",
                 importance="high",
-                # One durable lesson per (cluster, model, type), refreshed in place.
-                upsert_key=f"minima:lesson:{cluster}:{lesson.model_id}:{lesson.lesson_type}",
+                # One entry per lesson; reflection consolidates them into strategies.
+                upsert_key=f"minima:lesson:{digest}",
                 source="system",
                 idempotency_key=f"lsn:{digest}",
                 wait=True,

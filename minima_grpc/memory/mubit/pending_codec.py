@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from minima_grpc.engine.types import Difficulty, TaskType
+from minima_grpc.memory.mubit.codec import parse_timestamp
 from minima_grpc.memory.protocol import PendingRecommendation
 
 
@@ -29,8 +29,10 @@ def decode_pending(raw: object) -> PendingRecommendation | None:
     """The stored recommendation, or None when the object is not one we wrote."""
     if not isinstance(raw, Mapping):
         return None
+    created_at = parse_timestamp(raw.get("created_at"))
+    if created_at is None:
+        return None
     try:
-        created_at = datetime.fromisoformat(raw["created_at"])
         return PendingRecommendation(
             recommendation_id=str(raw["recommendation_id"]),
             task_text=str(raw["task_text"]),
@@ -43,7 +45,7 @@ def decode_pending(raw: object) -> PendingRecommendation | None:
                 for m, ids in dict(raw.get("evidence_by_model", {})).items()
             },
             est_costs={str(m): float(c) for m, c in dict(raw.get("est_costs", {})).items()},
-            created_at=created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC),
+            created_at=created_at,
             evidence_quality={
                 str(e): float(q) for e, q in dict(raw.get("evidence_quality", {})).items()
             },

@@ -23,11 +23,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from minima_grpc.engine.types import Scope
-from minima_grpc.memory.mubit.codec import decode_json_object
+from minima_grpc.memory.mubit.codec import decode_json_object, parse_timestamp
 from minima_grpc.memory.mubit.connector import MubitConnector
 from minima_grpc.memory.mubit.errors import bad_response
 from minima_grpc.memory.mubit.keys import fingerprint
@@ -40,6 +41,17 @@ _log = logging.getLogger(__name__)
 RUN_ID = "minima-recstore"
 PENDING_KIND = "minima_pending"
 LOCAL_CAPACITY = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A pending recommendation and when it stops being joinable."""
+
+    pending: PendingRecommendation
+    expires_at: datetime
+
+    def live(self) -> bool:
+        return self.expires_at > datetime.now(UTC)
 
 
 def _claim_name(idempotency_key: str) -> str:
@@ -64,11 +76,8 @@ class MubitRecommendationStore:
     def __init__(self, connector: MubitConnector) -> None:
         self._mubit = connector
         self._ttl = connector.settings.pending_ttl
-        self._pending: Lru[tuple[str, str], PendingRecommendation] = Lru(LOCAL_CAPACITY)
+        self._pending: Lru[tuple[str, str], _Held] = Lru(LOCAL_CAPACITY)
         self._claims: Lru[tuple[str, str], bool] = Lru(LOCAL_CAPACITY)
-
-    def _expired(self, pending: PendingRecommendation) -> bool:
-        return pending.created_at + self._ttl <= datetime.now(UTC)
 
     @staticmethod
     def _slot(scope: Scope, name: str) -> tuple[str, str]:
@@ -78,8 +87,10 @@ class MubitRecommendationStore:
 
     async def put(self, scope: Scope, pending: PendingRecommendation) -> None:
         """Keep locally, then write to Mubit; a Mubit failure only costs other
-        replicas the ability to join this feedback (logged, never raised)."""
-        self._pending.put(self._slot(scope, pending.recommendation_id), pending)
+        replicas the ability to join this feedback (logged, never raised).
+        The TTL runs from now, and travels with the record."""
+        held = _Held(pending, datetime.now(UTC) + self._ttl)
+        self._pending.put(self._slot(scope, pending.recommendation_id), held)
         payload = {
             "run_id": RUN_ID,
             "deduplicate": True,
@@ -91,6 +102,7 @@ class MubitRecommendationStore:
                         {
                             "kind": PENDING_KIND,
                             "recommendation_id": pending.recommendation_id,
+                            "expires_at": held.expires_at.isoformat(),
                             "pending": encode_pending(pending),
                         }
                     ),
@@ -120,7 +132,7 @@ class MubitRecommendationStore:
     async def get(self, scope: Scope, recommendation_id: str) -> PendingRecommendation | None:
         local = self._pending.get(self._slot(scope, recommendation_id))
         if local is not None:
-            return None if self._expired(local) else local
+            return local.pending if local.live() else None
 
         def find(client: Any) -> Any:
             return client.lookup(
@@ -133,10 +145,13 @@ class MubitRecommendationStore:
             await self._mubit.call(scope, "get_recommendation", find, inline=True),
             "get_recommendation",
         )
-        pending = decode_pending(metadata.get("pending")) if metadata else None
-        if pending is None or pending.recommendation_id != recommendation_id:
+        if metadata is None:
             return None
-        return None if self._expired(pending) else pending
+        pending = decode_pending(metadata.get("pending"))
+        expires_at = parse_timestamp(metadata.get("expires_at"))
+        if pending is None or expires_at is None or pending.recommendation_id != recommendation_id:
+            return None
+        return pending if _Held(pending, expires_at).live() else None
 
     async def claim_feedback(self, scope: Scope, idempotency_key: str) -> bool:
         """Atomic within this replica (the event loop runs it without a suspension).
@@ -162,4 +177,4 @@ class MubitRecommendationStore:
         """Drop expired local copies. Records in Mubit are ignored once expired
         (checked on read); purging them needs each tenant's key, which is never
         stored, so their retention is the Mubit instance's."""
-        return self._pending.remove_if(self._expired)
+        return self._pending.remove_if(lambda held: not held.live())
