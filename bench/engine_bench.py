@@ -4,9 +4,11 @@
 
 For each size, seeds that many outcomes into one lane (synthetic prompts of
 every task type over every catalog model), then times `recommend` end to end
-and, separately, the recall call and the recommendation-store write inside it.
-"engine" is what remains: classification, aggregation, pricing, selection and
-response building. Reports median and p99 in milliseconds.
+and, separately, the recall call and the recommendation-store write inside it;
+"engine beyond I/O" is what remains. Then replays the same requests with each
+recall answered instantly from what the memory returned and the store write
+discarded ("engine compute only": classification, aggregation, pricing,
+selection, response). Reports median and p99 in milliseconds.
 """
 
 from __future__ import annotations
@@ -35,7 +37,14 @@ from minima_grpc.engine.types import (
     TaskType,
 )
 from minima_grpc.memory.factory import open_memory
-from minima_grpc.memory.protocol import Memory, OutcomeRecord, RecommendationStore
+from minima_grpc.memory.protocol import (
+    Memory,
+    OutcomeRecord,
+    PendingRecommendation,
+    RecalledOutcome,
+    RecallQuery,
+    RecommendationStore,
+)
 
 SCOPE = Scope(tenant="bench")
 TEMPLATES = {
@@ -93,18 +102,21 @@ def synthetic_outcomes(n: int, model_ids: Sequence[str], seed: int) -> list[Outc
 
 
 class TimedMemory:
-    """Passes every call through; remembers how long each recall took."""
+    """Passes every call through; remembers each recall's time and answer."""
 
     def __init__(self, inner: Memory) -> None:
         self._inner = inner
         self.recall_ms: list[float] = []
+        self.answers: dict[str, list[RecalledOutcome]] = {}
 
-    async def recall(self, *args: Any) -> Any:
+    async def recall(self, scope: Scope, query: RecallQuery) -> list[RecalledOutcome]:
         started = time.perf_counter()
         try:
-            return await self._inner.recall(*args)
+            found = await self._inner.recall(scope, query)
         finally:
             self.recall_ms.append((time.perf_counter() - started) * 1000.0)
+        self.answers[query.text] = found
+        return found
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -124,6 +136,22 @@ class TimedStore:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+
+class ReplayMemory:
+    """Answers each recall with the neighbours the real memory gave for the same
+    text, instantly: what is left is the engine's own compute."""
+
+    def __init__(self, answers: dict[str, list[RecalledOutcome]]) -> None:
+        self._answers = answers
+
+    async def recall(self, scope: Scope, query: RecallQuery) -> list[RecalledOutcome]:
+        return self._answers[query.text]
+
+
+class DiscardingStore:
+    async def put(self, scope: Scope, pending: PendingRecommendation) -> None:
+        return None
 
 
 def summary(name: str, values: Sequence[float]) -> str:
@@ -173,6 +201,19 @@ async def run_size(size: int, requests: int, data_dir: Path) -> None:
         print(summary("recall", timed_memory.recall_ms))
         print(summary("store put", timed_store.put_ms))
         print(summary("engine beyond I/O", own))
+        replay = MinimaEngine(
+            catalog,
+            ReplayMemory(timed_memory.answers),  # type: ignore[arg-type]
+            DiscardingStore(),  # type: ignore[arg-type]
+            settings=settings,
+        )
+        compute_ms = []
+        for ask in asks[20:]:
+            t0 = time.perf_counter()
+            await replay.recommend(SCOPE, ask)
+            compute_ms.append((time.perf_counter() - t0) * 1000.0)
+        neighbours = statistics.mean(len(a) for a in timed_memory.answers.values())
+        print(summary("engine compute only", compute_ms), f"({neighbours:.0f} neighbours/recall)")
     finally:
         await memory.close()
 

@@ -22,6 +22,12 @@ tiers: exact vs HNSW search latency and agreement at several lane sizes.
 
 from __future__ import annotations
 
+import os
+
+# Like the server should: parallelism comes from requests, and OpenBLAS threads
+# spinning on a busy 2-core machine made exact search 3-7x slower (measured).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import asyncio
 import random
@@ -257,7 +263,7 @@ def quality(argv: Sequence[str]) -> None:
     models = data.models
     if args.no_idf:
         # Every feature equally rare: plain TF vectors (ablation only).
-        DocFrequencies.idf = _flat_idf  # type: ignore[method-assign,assignment]
+        DocFrequencies.idf = _flat_idf  # type: ignore[method-assign]
     asyncio.run(_quality(train, test, models, args.k))
 
 
@@ -439,7 +445,7 @@ def feedback(argv: Sequence[str]) -> None:
         print(f"  concurrency {concurrency:3d}: {rate:,.0f} remember()/s")
 
 
-# -- tiers ----------------------------------------------------------------------------------------------
+# -- tiers ---------------------------------------------------------------------------
 
 
 def tiers(argv: Sequence[str]) -> None:
@@ -455,14 +461,15 @@ def tiers(argv: Sequence[str]) -> None:
         texts = [synthetic_prompt(rng) for _ in range(size)]
         features = [Features(t) for t in texts]
         df = DocFrequencies()
-        for f in features:
-            df.add(f)
+        df.add(features)
         codes = quantize(embed(features, df))
         queries = embed([Features(synthetic_prompt(rng)) for _ in range(args.queries)], df)
         want = Want(users=(0,), k=10)
         keys, zeros = list(range(size)), [0] * size
 
-        def timed(index: LaneIndex) -> tuple[list[list[int]], float, float]:
+        def timed(
+            index: LaneIndex, queries: np.ndarray = queries, want: Want = want
+        ) -> tuple[list[list[int]], float, float]:
             found, samples = [], []
             for q in queries:
                 t0 = time.perf_counter()
@@ -486,7 +493,9 @@ def tiers(argv: Sequence[str]) -> None:
             approx, a50, a99 = timed(graph)
         finally:
             vectors.EXACT_MAX, vectors.SMALL_POPULATION = saved
-        agreement = statistics.mean(len(set(a) & set(t)) / 10 for a, t in zip(approx, truth))
+        agreement = statistics.mean(
+            len(set(a) & set(t)) / 10 for a, t in zip(approx, truth, strict=True)
+        )
         print(
             f"  {size:>7,} rows: exact p50 {e50:.2f} / p99 {e99:.2f} ms | HNSW p50 {a50:.2f} / "
             f"p99 {a99:.2f} ms, recall@10 {agreement:.3f}, build {size / build:,.0f} rows/s"

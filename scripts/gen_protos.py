@@ -30,10 +30,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         cmd = [
-            sys.executable, "-m", "grpc_tools.protoc",
-            f"-I{PROTOS}", f"-I{GOOGLEAPIS}", f"-I{WELL_KNOWN}",
-            f"--python_out={out}", f"--grpc_python_out={out}",
-            f"--mypy_out={out}", f"--mypy_grpc_out={out}",
+            sys.executable,
+            "-m",
+            "grpc_tools.protoc",
+            f"-I{PROTOS}",
+            f"-I{GOOGLEAPIS}",
+            f"-I{WELL_KNOWN}",
+            f"--python_out={out}",
+            f"--grpc_python_out={out}",
+            f"--mypy_out={out}",
+            f"--mypy_grpc_out={out}",
             *sources,
         ]
         subprocess.run(cmd, check=True, cwd=PROTOS)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from minima_grpc.catalog import Catalog
@@ -49,6 +49,16 @@ def feedback_key(request: FeedbackRequest) -> str:
         return request.idempotency_key
     digest = hashlib.sha256(f"{request.recommendation_id}:{request.chosen_model_id}".encode())
     return "fb:" + digest.hexdigest()[:32]
+
+
+def lane_of(pending: PendingRecommendation, scope: Scope) -> Scope:
+    """Feedback names no namespace: its outcome goes where the recommendation
+    was made (same tenant and key), else where the caller is."""
+    return replace(
+        scope,
+        namespace=pending.namespace if pending.namespace is not None else scope.namespace,
+        user_id=pending.user_id if pending.user_id is not None else scope.user_id,
+    )
 
 
 def reflection_due(key: str, every: int) -> bool:
@@ -101,6 +111,7 @@ class FeedbackHandler:
         pending = await self._store.get(scope, request.recommendation_id)
         if pending is None:
             return FeedbackResponse(accepted=False, warnings=("unknown_recommendation",))
+        scope = lane_of(pending, scope)
         key = feedback_key(request)
         if not await self._store.claim_feedback(scope, key):
             return FeedbackResponse(accepted=True, warnings=("duplicate_feedback_ignored",))

@@ -115,7 +115,8 @@ class Recommender:
         warnings += ["prices_stale"] if catalog_stale else []
 
         recommendation_id = uuid.uuid4().hex
-        await self._persist(scope, pending_recommendation(recommendation_id, plan, decision, now))
+        pending = pending_recommendation(recommendation_id, scope, plan, decision, now)
+        await self._persist(scope, pending)
         response = recommend_response(
             recommendation_id,
             plan,

@@ -11,12 +11,12 @@ from minima_grpc.engine.predict import Candidate
 from minima_grpc.engine.rationale import evidence_refs, rationale
 from minima_grpc.engine.select import cap_ranked
 from minima_grpc.engine.settings import EngineSettings
-from minima_grpc.engine.types import RankedModel, RecommendResponse
+from minima_grpc.engine.types import RankedModel, RecommendResponse, Scope
 from minima_grpc.memory.protocol import PendingRecommendation
 
 
 def pending_recommendation(
-    recommendation_id: str, plan: Plan, decision: Decision, now: datetime
+    recommendation_id: str, scope: Scope, plan: Plan, decision: Decision, now: datetime
 ) -> PendingRecommendation:
     """Everything feedback needs, including the labels of every neighbour of
     every candidate (the caller may run a model other than the pick)."""
@@ -35,6 +35,8 @@ def pending_recommendation(
         est_costs={c.model_id: c.cost for c in scored.candidates},
         created_at=now,
         evidence_quality={n.outcome.entry_id: n.quality for e in evidence for n in e.neighbours},
+        namespace=scope.namespace,
+        user_id=scope.user_id,
     )
 
 

@@ -197,10 +197,13 @@ def render_table(report: dict[str, Any]) -> str:
         f"Routing quality on {data['source']}: {data['train_prompts']} train / "
         f"{data['test_prompts']} test prompts, {len(data['models'])} models",
         f"protocol {plan['protocol']}, learning {plan['learn']}"
-        + (f" at slider {plan['train_slider']:g}" if plan["protocol"] == "frozen" else "")
-        + f", namespace {plan['namespace'] or 'default'}",
+        + (
+            f" at slider {plan['train_slider']:g}, namespace {plan['namespace'] or 'default'}"
+            if plan["protocol"] == "frozen"
+            else f", namespaces {plan['namespace'] or 'eval'}-s<slider>"
+        ),
         "",
-        f"{'policy':34s} {'accuracy':>8s} {'$/1k':>8s} {'cost/ref':>8s} {'acc/ref':>8s} "
+        f"{'policy':44s} {'accuracy':>8s} {'$/1k':>8s} {'cost/ref':>8s} {'acc/ref':>8s} "
         f"{'oracle sav.':>11s} {'vs 1-model':>10s}  models used",
     ]
     for s in report["router"]:
@@ -214,7 +217,8 @@ def render_table(report: dict[str, Any]) -> str:
     base = report["baselines"]
     singles = sorted(base["single_models"].items(), key=lambda kv: kv[1]["cost_per_1k"])
     for model, point in singles:
-        lines.append(_row(model + (" (reference)" if model == ref_name else ""), point))
+        role = {ref_name: " (reference)", base["cheapest_model"]: " (cheapest)"}.get(model, "")
+        lines.append(_row(model + role, point))
     lines.append(_row("random (expected)", base["random_expected"]))
     lines.append(_row("oracle", base["oracle"]))
     curve = report["curve"]
@@ -246,7 +250,7 @@ def render_table(report: dict[str, Any]) -> str:
 
 def _row(label: str, point: dict[str, Any]) -> str:
     return (
-        f"{label[:34]:34s} {point['accuracy']:8.3f} {point['cost_per_1k']:8.3f} "
+        f"{label[:44]:44s} {point['accuracy']:8.3f} {point['cost_per_1k']:8.3f} "
         f"{point['cost_vs_reference']:8.1%} {point['accuracy_vs_reference']:8.1%} "
         f"{point['oracle_saving_captured']:11.1%}"
     )

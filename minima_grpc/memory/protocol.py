@@ -167,6 +167,10 @@ class PendingRecommendation:
     # entry id -> recorded quality of that neighbour, so feedback can credit
     # only the neighbours whose label agrees with the reported outcome
     evidence_quality: dict[str, float] = field(default_factory=dict)
+    # The recommend call's namespace and user: feedback carries neither, yet its
+    # outcome belongs to the lane (and user) the recommendation was made in.
+    namespace: str | None = None
+    user_id: str | None = None
 
 
 class RecommendationStore(Protocol):

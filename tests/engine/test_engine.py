@@ -227,3 +227,24 @@ async def test_strategies_list_models_and_health(make_engine: MakeEngine) -> Non
     down = await rig.engine.health(SCOPE)
     assert down.status is HealthStatus.DEGRADED
     assert down.memory.reachable is False
+
+
+async def test_namespaces_isolate_learning(rig: EngineRig) -> None:
+    team = Scope("tenant-a", namespace="team-x")
+    r = await rig.engine.recommend(team, _ask())
+    await rig.engine.feedback(
+        team, FeedbackRequest(r.recommendation_id, "gpt-5.4", Outcome.SUCCESS)
+    )
+    assert "cold_start" not in (await rig.engine.recommend(team, _ask())).warnings
+    assert "cold_start" in (await rig.engine.recommend(SCOPE, _ask())).warnings
+
+
+async def test_feedback_lands_in_the_namespace_of_its_recommendation(rig: EngineRig) -> None:
+    team = Scope("tenant-a", namespace="team-x")
+    r = await rig.engine.recommend(team, _ask())
+    # FeedbackRequest has no namespace: the caller's scope names none
+    await rig.engine.feedback(
+        SCOPE, FeedbackRequest(r.recommendation_id, "gpt-5.4", Outcome.SUCCESS)
+    )
+    assert "cold_start" not in (await rig.engine.recommend(team, _ask())).warnings
+    assert "cold_start" in (await rig.engine.recommend(SCOPE, _ask())).warnings

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from minima_grpc.engine.feedback import agreeing_entries, feedback_key, reflection_due
-from minima_grpc.engine.types import Difficulty, FeedbackRequest, Outcome, TaskType
+from minima_grpc.engine.feedback import (
+    agreeing_entries,
+    feedback_key,
+    lane_of,
+    reflection_due,
+)
+from minima_grpc.engine.types import Difficulty, FeedbackRequest, Outcome, Scope, TaskType
 from minima_grpc.memory.protocol import PendingRecommendation
 
 
@@ -42,3 +48,24 @@ def test_reflection_cadence_is_about_one_in_n_and_stable_per_key() -> None:
     due = [k for k in keys if reflection_due(k, 25)]
     assert 300 < len(due) < 500  # expected 400
     assert all(reflection_due(k, 25) for k in due)  # a retry decides the same way
+
+
+def test_feedback_is_written_to_the_recommendations_lane() -> None:
+    pending = PendingRecommendation(
+        recommendation_id="r",
+        task_text="t",
+        task_type=TaskType.QA,
+        difficulty=Difficulty.EASY,
+        tags=(),
+        recommended_model_id="a",
+        evidence_by_model={},
+        est_costs={},
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        namespace="team-x",
+        user_id="u1",
+    )
+    caller = Scope("tenant-a", api_key="k")
+    assert lane_of(pending, caller) == Scope("tenant-a", "team-x", "u1", api_key="k")
+    assert lane_of(pending, caller).lane == "minima:team-x"
+    unscoped = replace(pending, namespace=None, user_id=None)
+    assert lane_of(unscoped, Scope("tenant-a", namespace="mine")).lane == "minima:mine"

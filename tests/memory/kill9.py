@@ -23,7 +23,7 @@ from typing import IO
 ACK = "ACK"
 
 
-class WriterFailed(AssertionError):
+class WriterFailedError(AssertionError):
     """The writer exited or stalled before enough acknowledgements."""
 
 
@@ -45,7 +45,8 @@ def run_and_kill(
         cwd=cwd,
         env=dict(env) if env is not None else None,
     )
-    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout is not None
+    assert child.stderr is not None
     lines: queue.Queue[str | None] = queue.Queue()
 
     def pump(stream: IO[str]) -> None:
@@ -61,9 +62,9 @@ def run_and_kill(
             try:
                 line = lines.get(timeout=timeout_s)
             except queue.Empty:
-                raise WriterFailed(f"no ACK for {timeout_s} s after {len(acked)}") from None
+                raise WriterFailedError(f"no ACK for {timeout_s} s after {len(acked)}") from None
             if line is None:
-                raise WriterFailed(
+                raise WriterFailedError(
                     f"writer exited after {len(acked)} ACKs: {child.stderr.read()[-2000:]}"
                 )
             if line.startswith(ACK + " "):

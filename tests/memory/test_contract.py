@@ -216,7 +216,8 @@ async def test_lessons_reflect_into_strategies(memory_backend: BackendUnderTest)
 async def test_probe_reports_a_reachable_backend(memory_backend: BackendUnderTest) -> None:
     probe = await memory_backend.memory.probe(memory_backend.scope())
     assert probe.reachable is True
-    assert probe.latency_ms is not None and probe.latency_ms >= 0
+    assert probe.latency_ms is not None
+    assert probe.latency_ms >= 0
 
 
 async def test_blank_query_recalls_nothing(memory_backend: BackendUnderTest) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +17,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 async def test_every_acknowledged_outcome_survives_kill_9(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    acked = run_and_kill(
+    acked = await asyncio.to_thread(
+        run_and_kill,
         [sys.executable, "-m", "tests.memory.writer_process", str(data_dir), "8"],
         acks=300,
         cwd=REPO,
@@ -33,5 +36,71 @@ async def test_every_acknowledged_outcome_survives_kill_9(tmp_path: Path) -> Non
             hits = await memory.recall(SCOPE, RecallQuery(text=record_for(key).task_text, k=1))
             assert hits[0].entry_id == entry_ids[key]
             assert hits[0].record.idempotency_key == key
+    finally:
+        await memory.close()
+
+
+_FILL_UNTIL_FULL = """
+import asyncio, os, resource, signal, sys
+from pathlib import Path
+from minima_grpc.memory.protocol import RecallQuery
+from tests.memory.writer_process import SCOPE, record_for
+from minima_grpc.memory.embedded import open_embedded
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with EFBIG instead
+
+
+async def main(data_dir):
+    memory, _ = open_embedded(data_dir)
+    await memory.remember(SCOPE, record_for("w-warm"))
+    largest = max(p.stat().st_size for p in data_dir.rglob("*") if p.is_file())
+    limit = largest + 256 * 1024
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    i = 0
+    try:
+        while True:
+            key = f"w-{i}"
+            entry_id = await memory.remember(SCOPE, record_for(key))
+            print("ACK", key, entry_id, flush=True)
+            i += 1
+    except Exception as exc:
+        print("ERROR", type(exc).__name__, exc, flush=True)
+    print("PROBE", (await memory.probe(SCOPE)).reachable, flush=True)
+    hits = await memory.recall(SCOPE, RecallQuery(text=record_for("w-0").task_text, k=1))
+    print("READ", hits[0].record.idempotency_key, flush=True)
+
+
+asyncio.run(main(Path(sys.argv[1])))
+"""
+
+
+async def test_a_full_disk_fails_writes_loudly_and_keeps_what_was_acknowledged(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", _FILL_UNTIL_FULL, str(data_dir)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
+    lines = done.stdout.splitlines()
+    acked = [line.split()[1] for line in lines if line.startswith("ACK ")]
+    errors = [line for line in lines if line.startswith("ERROR ")]
+
+    assert len(acked) > 10, done.stderr[-2000:]
+    assert errors
+    assert "MemoryUnavailableError" in errors[0]
+    # A file-size limit surfaces as EFBIG (SQLite: I/O error); ENOSPC as "disk is full".
+    assert "I/O error" in errors[0] or "disk is full" in errors[0]
+    assert "PROBE False" in lines  # the health probe reports the store degraded
+    assert "READ w-0" in lines  # reads still work
+
+    memory, _ = open_embedded(data_dir)
+    try:
+        assert await memory.remember_many(SCOPE, [record_for(k) for k in acked]) == 0
     finally:
         await memory.close()

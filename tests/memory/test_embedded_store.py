@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,12 +134,12 @@ async def test_old_outcomes_are_recalled_as_stale(
 async def test_bad_records_are_refused_and_nothing_is_written(
     opened: tuple[EmbeddedMemory, EmbeddedRecommendationStore],
     field: str,
-    value: object,
+    value: Any,
     message: str,
 ) -> None:
     memory, _ = opened
     good = outcome(PARSER, key="good")
-    bad = outcome(PARSER, key="bad", **{field: value})
+    bad = replace(outcome(PARSER, key="bad"), **{field: value})
 
     with pytest.raises(InvalidRecordError, match=message.replace("[", r"\[")):
         await memory.remember_many(SCOPE, [good, bad])
@@ -234,3 +236,39 @@ async def test_calls_after_close_fail_clearly(tmp_path: Path) -> None:
     assert probe.reachable is False
     with pytest.raises(MemoryUnavailableError):
         await store.put(SCOPE, _pending("rec-x"))
+
+
+async def test_a_large_lane_uses_the_graph_and_reloads_it_after_restart(
+    tmp_path: Path, settings: EmbeddedSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from minima_grpc.memory.embedded import vectors
+
+    monkeypatch.setattr(vectors, "EXACT_MAX", 100)
+    monkeypatch.setattr(vectors, "SMALL_POPULATION", 30)
+    monkeypatch.setattr(vectors, "ADVANCE_STEP", 64)
+    records = [
+        outcome(
+            f"ticket {i} about {['billing', 'search', 'login'][i % 3]} errors",
+            f"m{i % 4}",
+            key=f"t{i}",
+        )
+        for i in range(400)
+    ]
+    query = RecallQuery(text="ticket 17 about login errors", models=("m0", "m1"), per_model_k=5)
+    memory, _ = open_embedded(tmp_path, settings)
+    await memory.remember_many(SCOPE, records)
+    await memory.wait_indexed(30)
+    before = await memory.recall(SCOPE, query)
+    await memory.close()
+    graphs = await asyncio.to_thread(lambda: list(tmp_path.rglob("*.usearch")))
+    assert len(graphs) == 1
+
+    memory, _ = open_embedded(tmp_path, settings)
+    try:
+        after = await memory.recall(SCOPE, query)
+    finally:
+        await memory.close()
+
+    assert [h.entry_id for h in after] == [h.entry_id for h in before]
+    assert sorted(h.record.model_id for h in after) == ["m0"] * 5 + ["m1"] * 5
+    assert after[0].record.idempotency_key == "t17"

@@ -121,11 +121,6 @@ async def test_feedback_teaches_the_next_recommendation(
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: FeedbackRequest has no namespace and PendingRecommendation does not "
-    "carry the recommend's namespace/user_id, so feedback is written to minima:default",
-)
 async def test_feedback_teaches_recommendations_in_its_namespace(
     stub: AsyncStub, fake_mubit: FakeMubit, keys: FakeKeys
 ) -> None:

@@ -53,12 +53,15 @@ class AnnIndex:
         keys = np.arange(start, start + len(codes), dtype=np.uint64)
         self._index.add(keys, codes, threads=threads)
 
-    def search(self, query: Codes, count: int) -> np.ndarray:
-        """Positions of about the `count` nearest codes, nearest first."""
+    def search(self, query: Codes, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of about the `count` nearest codes and their cosine similarity."""
         # usearch declares this setter after the getter's sibling; mypy misreads it.
         self._index.expansion_search = max(MIN_EXPANSION_SEARCH, count)  # type: ignore[misc]
         matches = self._index.search(query, count, threads=1)
-        return np.asarray(matches.keys, dtype=np.int64)[: len(matches)]
+        found = len(matches)
+        positions = np.asarray(matches.keys, dtype=np.int64)[:found]
+        similarities = 1.0 - np.asarray(matches.distances, dtype=np.float32)[:found]
+        return positions, similarities
 
     def save(self, path: Path, fingerprint: str) -> None:
         """Write graph + sidecar atomically (a crash leaves the old pair or none)."""

@@ -73,24 +73,33 @@ def _clip(text: str) -> str:
 
 
 class Features:
-    """Distinct feature hashes of one text and their term counts."""
+    """Distinct tokens of one text (as raw CRC32s) and their term counts.
 
-    __slots__ = ("counts", "hashes")
+    Hashes are finalised in batches (`_hashes`): numpy's per-call overhead
+    would otherwise dominate for short texts.
+    """
+
+    __slots__ = ("counts", "raw")
 
     def __init__(self, text: str, tags: Sequence[str] = ()) -> None:
         counts = Counter(_WORD.findall(_clip(text).lower()))
         for tag in tags:
             counts[_TAG_PREFIX + tag] += 1
-        raw = np.fromiter(
+        self.raw = np.fromiter(
             (zlib.crc32(token.encode("utf-8")) for token in counts), np.uint32, len(counts)
         )
-        self.hashes: Hashes = _fmix32(raw)
         self.counts = np.fromiter(counts.values(), np.float32, len(counts))
 
-    @property
-    def buckets(self) -> npt.NDArray[np.intp]:
-        """Document-frequency buckets (distinct per text up to collisions)."""
-        return (self.hashes & np.uint32(DF_BUCKETS - 1)).astype(np.intp)
+
+def _hashes(features: Sequence[Features]) -> tuple[Hashes, npt.NDArray[np.intp]]:
+    """Finalised hashes of all features, and the row (text) each belongs to."""
+    lengths = np.fromiter((f.raw.size for f in features), np.intp, len(features))
+    rows = np.repeat(np.arange(len(features)), lengths)
+    return _fmix32(np.concatenate([f.raw for f in features])), rows
+
+
+def _buckets(hashes: Hashes) -> npt.NDArray[np.intp]:
+    return (hashes & np.uint32(DF_BUCKETS - 1)).astype(np.intp)
 
 
 class DocFrequencies:
@@ -102,14 +111,22 @@ class DocFrequencies:
         self.counts = np.zeros(DF_BUCKETS, np.uint32) if counts is None else counts
         self.docs = docs
 
-    def add(self, features: Features) -> None:
-        np.add.at(self.counts, np.unique(features.buckets), 1)
-        self.docs += 1
+    def add(self, features: Sequence[Features]) -> None:
+        """Count each text once per distinct bucket."""
+        np.add.at(self.counts, self._cells(features), 1)
+        self.docs += len(features)
 
-    def remove(self, features: Features) -> None:
+    def remove(self, features: Sequence[Features]) -> None:
         """Undo `add` (a write that did not commit)."""
-        np.subtract.at(self.counts, np.unique(features.buckets), 1)
-        self.docs -= 1
+        np.subtract.at(self.counts, self._cells(features), 1)
+        self.docs -= len(features)
+
+    @staticmethod
+    def _cells(features: Sequence[Features]) -> npt.NDArray[np.intp]:
+        if not features:
+            return np.empty(0, np.intp)
+        hashes, rows = _hashes(features)
+        return np.unique(rows * DF_BUCKETS + _buckets(hashes)) % DF_BUCKETS
 
     def idf(self, buckets: npt.NDArray[np.intp]) -> Vector:
         # Smoothed IDF (never zero): a word in every text still counts a little.
@@ -133,11 +150,9 @@ def embed(features: Sequence[Features], df: DocFrequencies) -> Matrix:
     out = np.zeros((len(features), DIM), np.float32)
     if not features:
         return out
-    lengths = np.fromiter((f.hashes.size for f in features), np.intp, len(features))
-    hashes = np.concatenate([f.hashes for f in features])
+    hashes, rows = _hashes(features)
     counts = np.concatenate([f.counts for f in features])
-    rows = np.repeat(np.arange(len(features)), lengths)
-    weights = (1.0 + np.log(counts)) * df.idf((hashes & np.uint32(DF_BUCKETS - 1)).astype(np.intp))
+    weights = (1.0 + np.log(counts)) * df.idf(_buckets(hashes))
     # SPREAD independent (bucket, sign) pairs per feature, each with 1/sqrt(SPREAD).
     spread = _fmix32(hashes[None, :] + _SPREAD_SALTS[:, None])
     signs = np.where(spread & np.uint32(1 << 31), np.float32(1.0), np.float32(-1.0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -41,7 +42,10 @@ def explain(exc: BaseException) -> str:
 
 
 def open_error(path: Path, exc: BaseException) -> MemoryOpenError:
-    return MemoryOpenError(f"cannot open memory file {path}: {explain(exc)}")
+    cause = explain(exc)
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        cause = "permission denied (this user cannot read and write it)"
+    return MemoryOpenError(f"cannot open memory file {path}: {cause}")
 
 
 def unavailable(operation: str, path: Path, exc: sqlite3.Error | OSError) -> MemoryUnavailableError:

@@ -66,6 +66,7 @@ MAX_PER_MODEL_K = 256
 # Below this much free space the probe reports the store degraded.
 MIN_FREE_BYTES = 16 * 1024 * 1024
 _SHARED_USER = 0
+_TextKey = tuple[int, bytes]  # (lane id, text digest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,8 @@ class _Staged:
     keys: list[int]
     models: list[int]
     users: list[int]
-    codes: list[bytes]
+    # int8 vectors back to back (one bytes object per row would double start-up memory)
+    codes: bytearray
 
 
 class TenantStore:
@@ -162,14 +164,20 @@ class TenantStore:
             lane.vocab = DocFrequencies.from_bytes(row[2], int(row[0]))
             upto = int(row[1])
         newer = self._conn.execute(
-            "SELECT body, tags FROM texts WHERE lane_id = ? AND text_id > ?", (lane.lane_id, upto)
+            # `+lane_id`: walk the primary key from `upto`, not the whole lane's index.
+            "SELECT body, tags FROM texts WHERE text_id > ? AND +lane_id = ?",
+            (upto, lane.lane_id),
         )
-        for body, tags in newer:
-            lane.vocab.add(Features(codec.unpack_text(body), json.loads(tags) if tags else ()))
-            lane.texts_since_vocab_save += 1
+        while rows := newer.fetchmany(4096):
+            features = [
+                Features(codec.unpack_text(body), json.loads(tags) if tags else ())
+                for body, tags in rows
+            ]
+            lane.vocab.add(features)
+            lane.texts_since_vocab_save += len(features)
 
     def _load_vectors(self, lanes: dict[int, Lane]) -> None:
-        staged = {lane_id: _Staged(lane, [], [], [], []) for lane_id, lane in lanes.items()}
+        staged = {lane_id: _Staged(lane, [], [], [], bytearray()) for lane_id, lane in lanes.items()}
         rows = self._conn.execute(
             "SELECT o.seq, o.lane_id, o.model_id, o.user_id, t.vec FROM outcomes o "
             "JOIN texts t ON t.text_id = o.text_id ORDER BY o.seq"
@@ -179,7 +187,7 @@ class TenantStore:
             batch.keys.append(seq)
             batch.models.append(self._model_code(model_id))
             batch.users.append(self._user_code(user_id))
-            batch.codes.append(vec)
+            batch.codes += vec
         for batch in staged.values():
             codes = _codes(batch.codes)
             batch.lane.index.load(
@@ -265,7 +273,7 @@ class TenantStore:
             codec.check_record(item.record)
         with self._write_lock:
             created: dict[str, Lane] = {}
-            counted: list[tuple[Lane, Features]] = []
+            counted: list[tuple[Lane, list[Features]]] = []
             staged: dict[int, _Staged] = {}
             try:
                 with self._transaction("remember") as conn:
@@ -287,89 +295,99 @@ class TenantStore:
         conn: sqlite3.Connection,
         items: Sequence[Remember],
         created: dict[str, Lane],
-        counted: list[tuple[Lane, Features]],
+        counted: list[tuple[Lane, list[Features]]],
         staged: dict[int, _Staged],
     ) -> list[tuple[str, bool]]:
+        lanes = [self._lane_for_write(conn, item.lane, created) for item in items]
+        digests = [codec.text_digest(i.record.task_text, i.record.tags) for i in items]
+        texts = self._known_texts(conn, lanes, digests)
+        new_texts: dict[_TextKey, int] = {}  # -> the first item with that text
+        for index, (lane, digest) in enumerate(zip(lanes, digests, strict=True)):
+            key = (lane.lane_id, digest)
+            if key not in texts:
+                new_texts.setdefault(key, index)
+        texts.update(self._insert_texts(conn, items, lanes, new_texts, counted))
         results: list[tuple[str, bool]] = []
-        # (lane_id, text digest) -> (text_id, code) for texts new in this batch
-        pending_texts: dict[tuple[int, bytes], tuple[Features, list[int]]] = {}
-        inserts: list[tuple[int, Remember, Lane, bytes]] = []
-        for position, item in enumerate(items):
-            lane = self._lane_for_write(conn, item.lane, created)
-            found = conn.execute(
-                "SELECT seq FROM outcomes WHERE lane_id = ? AND dedup = ?",
-                (lane.lane_id, codec.record_digest(item.record)),
+        for item, lane, digest in zip(items, lanes, digests, strict=True):
+            text_id, vec = texts[(lane.lane_id, digest)]
+            row = conn.execute(
+                codec.INSERT_OUTCOME,
+                codec.outcome_row(item.record, lane.lane_id, text_id, item.user_id),
             ).fetchone()
-            results.append(
-                (codec.entry_id(self._file_id, found[0]), False) if found else ("", True)
-            )
-            if found:
-                continue
-            digest = codec.text_digest(item.record.task_text, item.record.tags)
-            if (lane.lane_id, digest) not in pending_texts and not conn.execute(
-                "SELECT 1 FROM texts WHERE lane_id = ? AND digest = ?", (lane.lane_id, digest)
-            ).fetchone():
-                features = Features(item.record.task_text, item.record.tags)
-                pending_texts[(lane.lane_id, digest)] = (features, [position])
-            inserts.append((position, item, lane, digest))
-        self._insert_texts(conn, items, pending_texts, counted, created)
-        for position, item, lane, digest in inserts:
-            text_id, vec = conn.execute(
-                "SELECT text_id, vec FROM texts WHERE lane_id = ? AND digest = ?",
-                (lane.lane_id, digest),
-            ).fetchone()
-            user = item.user_id
-            seq_row = conn.execute(
-                codec.INSERT_OUTCOME, codec.outcome_row(item.record, lane.lane_id, text_id, user)
-            ).fetchone()
-            if seq_row is None:  # the same record twice in one batch
+            if row is None:  # stored before (or earlier in this batch): idempotent
                 seq = conn.execute(
                     "SELECT seq FROM outcomes WHERE lane_id = ? AND dedup = ?",
                     (lane.lane_id, codec.record_digest(item.record)),
                 ).fetchone()[0]
-                results[position] = (codec.entry_id(self._file_id, seq), False)
+                results.append((codec.entry_id(self._file_id, seq), False))
                 continue
-            seq = int(seq_row[0])
-            results[position] = (codec.entry_id(self._file_id, seq), True)
-            batch = staged.setdefault(lane.lane_id, _Staged(lane, [], [], [], []))
+            seq = int(row[0])
+            results.append((codec.entry_id(self._file_id, seq), True))
+            batch = staged.setdefault(lane.lane_id, _Staged(lane, [], [], [], bytearray()))
             batch.keys.append(seq)
             batch.models.append(self._model_code(item.record.model_id))
-            batch.users.append(self._user_code(user))
-            batch.codes.append(vec)
+            batch.users.append(self._user_code(item.user_id))
+            batch.codes += vec
         return results
+
+    @staticmethod
+    def _known_texts(
+        conn: sqlite3.Connection, lanes: Sequence[Lane], digests: Sequence[bytes]
+    ) -> dict[_TextKey, tuple[int, bytes]]:
+        """Stored texts among the batch's: (lane id, digest) -> (text id, vector)."""
+        wanted: dict[int, set[bytes]] = {}
+        for lane, digest in zip(lanes, digests, strict=True):
+            wanted.setdefault(lane.lane_id, set()).add(digest)
+        found: dict[_TextKey, tuple[int, bytes]] = {}
+        for lane_id, group in wanted.items():
+            listed = list(group)
+            for start in range(0, len(listed), 500):
+                chunk = listed[start : start + 500]
+                rows = conn.execute(
+                    "SELECT digest, text_id, vec FROM texts WHERE lane_id = ? "
+                    f"AND digest IN ({','.join('?' * len(chunk))})",
+                    (lane_id, *chunk),
+                )
+                for digest, text_id, vec in rows:
+                    found[(lane_id, digest)] = (text_id, vec)
+        return found
 
     def _insert_texts(
         self,
         conn: sqlite3.Connection,
         items: Sequence[Remember],
-        pending: dict[tuple[int, bytes], tuple[Features, list[int]]],
-        counted: list[tuple[Lane, Features]],
-        created: dict[str, Lane],
-    ) -> None:
-        """Count the new texts into their lanes' frequencies, then embed and store them."""
-        lanes = {lane.lane_id: lane for lane in [*self._lanes.values(), *created.values()]}
-        by_lane: dict[int, list[tuple[bytes, Features, int]]] = {}
-        for (lane_id, digest), (features, positions) in pending.items():
-            by_lane.setdefault(lane_id, []).append((digest, features, positions[0]))
+        lanes: Sequence[Lane],
+        new_texts: dict[_TextKey, int],
+        counted: list[tuple[Lane, list[Features]]],
+    ) -> dict[_TextKey, tuple[int, bytes]]:
+        """Count new texts into their lanes' frequencies, then embed and store them."""
+        by_lane: dict[int, list[tuple[bytes, int]]] = {}
+        for (lane_id, digest), index in new_texts.items():
+            by_lane.setdefault(lane_id, []).append((digest, index))
+        stored: dict[_TextKey, tuple[int, bytes]] = {}
         for lane_id, texts in by_lane.items():
-            lane = lanes[lane_id]
-            for _, features, _ in texts:
-                lane.vocab.add(features)
-                counted.append((lane, features))
-            codes = quantize(embed([f for _, f, _ in texts], lane.vocab))
-            for (digest, _, position), code in zip(texts, codes, strict=True):
-                record = items[position].record
-                conn.execute(
-                    "INSERT INTO texts (lane_id, digest, body, tags, vec) VALUES (?, ?, ?, ?, ?)",
+            lane = lanes[texts[0][1]]
+            records = [items[index].record for _, index in texts]
+            features = [Features(r.task_text, r.tags) for r in records]
+            lane.vocab.add(features)
+            counted.append((lane, features))
+            codes = quantize(embed(features, lane.vocab))
+            for (digest, _), record, code in zip(texts, records, codes, strict=True):
+                vec = code.tobytes()
+                text_id = conn.execute(
+                    "INSERT INTO texts (lane_id, digest, body, tags, vec) "
+                    "VALUES (?, ?, ?, ?, ?) RETURNING text_id",
                     (
                         lane_id,
                         digest,
                         codec.pack_text(record.task_text),
                         json.dumps(sorted(set(record.tags))) if record.tags else None,
-                        code.tobytes(),
+                        vec,
                     ),
-                )
+                ).fetchone()[0]
+                stored[(lane_id, digest)] = (text_id, vec)
             lane.texts_since_vocab_save += len(texts)
+        return stored
 
     def _snapshot_vocab(self, conn: sqlite3.Connection, lanes: dict[int, Lane]) -> None:
         for lane in lanes.values():
@@ -377,9 +395,8 @@ class TenantStore:
                 self._save_vocab(conn, lane)
 
     def _save_vocab(self, conn: sqlite3.Connection, lane: Lane) -> None:
-        upto = conn.execute(
-            "SELECT coalesce(max(text_id), 0) FROM texts WHERE lane_id = ?", (lane.lane_id,)
-        ).fetchone()[0]
+        # Every committed text of this lane up to the newest text id is counted.
+        upto = conn.execute("SELECT coalesce(max(text_id), 0) FROM texts").fetchone()[0]
         conn.execute(
             "INSERT OR REPLACE INTO vocab (lane_id, docs, upto_text_id, df) VALUES (?, ?, ?, ?)",
             (lane.lane_id, lane.vocab.docs, upto, lane.vocab.to_bytes()),
@@ -443,7 +460,8 @@ class TenantStore:
         with self._reader() as conn:
             rows = conn.execute(
                 f"SELECT {codec.RECORD_COLUMNS} FROM outcomes WHERE seq IN ({marks}) "
-                "AND lane_id = ? AND (user_id IS NULL OR user_id = ?)",
+                # `+lane_id`: look rows up by id; the lane check is only a safeguard.
+                "AND +lane_id = ? AND (user_id IS NULL OR user_id = ?)",
                 (*keys, lane_id, user_id),
             ).fetchall()
             text_ids = list({row[1] for row in rows})
@@ -603,7 +621,7 @@ class TenantStore:
         if seqs:
             reinforced = conn.execute(
                 "SELECT coalesce(sum(reinforcements), 0) FROM outcomes "
-                f"WHERE lane_id = ? AND seq IN ({','.join('?' * len(seqs))})",
+                f"WHERE +lane_id = ? AND seq IN ({','.join('?' * len(seqs))})",
                 (lane_id, *seqs),
             ).fetchone()[0]
         return StoredLesson(
@@ -709,8 +727,8 @@ class TenantStore:
                         conn.close()
 
 
-def _codes(blobs: list[bytes]) -> np.ndarray:
-    return np.frombuffer(b"".join(blobs), np.int8).reshape(len(blobs), DIM)
+def _codes(packed: bytearray) -> np.ndarray:
+    return np.frombuffer(bytes(packed), np.int8).reshape(-1, DIM)
 
 
 def _decode_reinforcement(raw: str) -> ReinforcementResult:

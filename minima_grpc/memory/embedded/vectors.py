@@ -42,11 +42,11 @@ from minima_grpc.memory.embedded.growable import Growable
 
 EXACT_MAX = 16_384
 SMALL_POPULATION = 4_096
-# Rows the indexer adds per locked step: bounds how long a search can wait.
-ADVANCE_STEP = 256
+# Rows the indexer adds per step: bounds how long a search waits for the graph.
+ADVANCE_STEP = 128
 # The tail is copied down once the graph has passed this many of its rows.
 COMPACT_AFTER = 4_096
-OVERFETCH = 3
+OVERFETCH = 1.5
 MIN_FETCH = 64
 MAX_FETCH = 2_048
 
@@ -71,16 +71,25 @@ class Hit:
 
 
 class LaneIndex:
-    """Vectors of one lane; thread-safe (one lock, held briefly)."""
+    """Vectors of one lane; thread-safe.
+
+    Two locks, always taken graph-then-rows: `_lock` guards the arrays (held
+    briefly by writers and by searches), `_graph_lock` guards the HNSW graph
+    (held by searches and by the indexer while it inserts). A writer thus never
+    waits for a graph insert, and only the indexer thread grows the graph.
+    """
 
     def __init__(self, tag: str) -> None:
         # Identifies the lane's rows in saved graph fingerprints.
         self._tag = tag
         self._lock = threading.Lock()
+        self._graph_lock = threading.Lock()
         self._keys = Growable(np.int64)
         self._models = Growable(np.int32)
         self._users = Growable(np.int32)
         self._codes = Growable(np.int8, DIM)
+        # 1 / |code| per row: scores straight from int8 codes without renormalising.
+        self._inverse_norms = Growable(np.float32)
         self._by_model: dict[int, Growable] = {}
         self._by_user: dict[int, Growable] = {}
         self._pairs: Counter[tuple[int, int]] = Counter()
@@ -112,7 +121,7 @@ class LaneIndex:
 
         Only rows the graph does not cover are expanded to float32.
         """
-        with self._lock:
+        with self._graph_lock, self._lock:
             self._extend(keys, models, users, codes)
             restored = AnnIndex.restore(graph, self._fingerprint)
             if restored is None:
@@ -133,6 +142,8 @@ class LaneIndex:
         self._models.extend(model_arr)
         self._users.extend(user_arr)
         self._codes.extend(codes)
+        norms = np.linalg.norm(codes.astype(np.float32), axis=1)
+        self._inverse_norms.extend(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0))
         for code in np.unique(model_arr):
             self._by_model.setdefault(int(code), Growable(np.int64)).extend(
                 positions[model_arr == code]
@@ -152,26 +163,30 @@ class LaneIndex:
         return len(self._keys)
 
     def backlog(self) -> int:
-        """Rows the graph should still take in (0 while the lane is small)."""
-        with self._lock:
-            if self.size <= EXACT_MAX:
-                return 0
-            return self.size - self._ann_count
+        """Rows the graph should still take in (0 while the lane is small); lock-free hint."""
+        size = self.size
+        return 0 if size <= EXACT_MAX else size - self._ann_count
 
     def advance(self, threads: int) -> int:
-        """Move up to ADVANCE_STEP tail rows into the graph; return how many."""
+        """Move up to ADVANCE_STEP tail rows into the graph; return how many.
+
+        Called by the indexer thread only.
+        """
         with self._lock:
             start = self._ann_count
             stop = min(self.size, start + ADVANCE_STEP)
             if stop <= start or self.size <= EXACT_MAX:
                 return 0
+            block = self._codes.view()[start:stop].copy()
+        with self._graph_lock:
             if self._ann is None:
                 self._ann = AnnIndex()
-            self._ann.add(self._codes.view()[start:stop], threads)
+            self._ann.add(block, threads)
+        with self._lock:
             if self._ann_count - self._exact_base >= COMPACT_AFTER:
                 self._exact.drop_front(self._ann_count - self._exact_base)
                 self._exact_base = self._ann_count
-            return stop - start
+        return stop - start
 
     @property
     def _ann_count(self) -> int:
@@ -207,7 +222,7 @@ class LaneIndex:
 
     def search(self, query: Vector, want: Want) -> list[Hit]:
         """Nearest visible rows as the request asks, most similar first."""
-        with self._lock:
+        with self._graph_lock, self._lock:
             if not self.size:
                 return []
             if self._ann_count == 0:
@@ -250,7 +265,9 @@ class LaneIndex:
             rows = self._exact.view()[positions[in_exact] - self._exact_base]
             scores[in_exact] = rows @ query
         if not in_exact.all():
-            scores[~in_exact] = dequantize(self._codes.view()[positions[~in_exact]]) @ query
+            rows = positions[~in_exact]
+            raw = self._codes.view()[rows].astype(np.float32) @ query
+            scores[~in_exact] = raw * self._inverse_norms.view()[rows]
         return scores
 
     @staticmethod
@@ -278,10 +295,12 @@ class LaneIndex:
     def _candidates(self, query: Vector, count: int) -> tuple[Positions, Scores]:
         """About the `count` nearest rows of the whole lane (graph + exact tail)."""
         assert self._ann is not None
-        graph = self._ann.search(quantize(query[None, :])[0], count)
+        graph, similarities = self._ann.search(quantize(query[None, :])[0], count)
         tail = np.arange(max(self._ann_count, self._exact_base), self.size, dtype=np.int64)
-        positions = np.concatenate([graph, tail])
-        return positions, self._score(query, positions)
+        return (
+            np.concatenate([graph, tail]),
+            np.concatenate([similarities, self._score(query, tail)]),
+        )
 
     def _search_per_model(self, query: Vector, want: Want) -> tuple[Positions, Scores]:
         """Rarest models exactly (up to SMALL_POPULATION rows in all), the rest via the graph."""
@@ -298,7 +317,10 @@ class LaneIndex:
         large = [m for m in want.models if m not in exact]
         positions = self._positions(tuple(exact), users)
         chosen = [self._per_model(positions, self._score(query, positions), exact, k)]
-        fetch = min(MAX_FETCH, max(MIN_FETCH, OVERFETCH * k * len(large)))
+        # Enough candidates that the least common large model expects ~OVERFETCH * k.
+        rarest = min((self._population((m,), users) for m in large), default=1)
+        share = self._population(None, users) / max(1, rarest)
+        fetch = min(MAX_FETCH, max(MIN_FETCH, int(OVERFETCH * k * share)))
         while large:
             positions, scores = self._candidates(query, fetch)
             keep = np.isin(self._users.view()[positions], users)
@@ -314,7 +336,7 @@ class LaneIndex:
         if self._population(want.models, want.users) <= SMALL_POPULATION:
             positions = self._positions(want.models, want.users)
             return self._top(positions, self._score(query, positions), want.k)
-        fetch = min(MAX_FETCH, max(MIN_FETCH, OVERFETCH * want.k))
+        fetch = min(MAX_FETCH, max(MIN_FETCH, int(2 * OVERFETCH * want.k)))
         while True:
             positions, scores = self._candidates(query, fetch)
             keep = np.isin(self._users.view()[positions], want.users)

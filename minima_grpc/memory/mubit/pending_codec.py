@@ -22,6 +22,8 @@ def encode_pending(pending: PendingRecommendation) -> dict[str, Any]:
         "est_costs": dict(pending.est_costs),
         "created_at": pending.created_at.isoformat(),
         "evidence_quality": dict(pending.evidence_quality),
+        "namespace": pending.namespace,
+        "user_id": pending.user_id,
     }
 
 
@@ -49,6 +51,12 @@ def decode_pending(raw: object) -> PendingRecommendation | None:
             evidence_quality={
                 str(e): float(q) for e, q in dict(raw.get("evidence_quality", {})).items()
             },
+            namespace=_optional_str(raw.get("namespace")),
+            user_id=_optional_str(raw.get("user_id")),
         )
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,128 @@
+"""The lane index: exact and HNSW tiers answer alike; quotas, visibility, graph cache."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from minima_grpc.memory.embedded import vectors
+from minima_grpc.memory.embedded.embedder import DocFrequencies, Features, embed, quantize
+from minima_grpc.memory.embedded.vectors import Hit, LaneIndex, Want
+
+WORDS = [f"w{i}" for i in range(400)]
+
+
+def _texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(rng.choices(WORDS, k=12)) for _ in range(count)]
+
+
+@pytest.fixture
+def small_tiers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thresholds scaled down so a few hundred rows exercise the graph tier."""
+    monkeypatch.setattr(vectors, "EXACT_MAX", 100)
+    monkeypatch.setattr(vectors, "SMALL_POPULATION", 40)
+    monkeypatch.setattr(vectors, "ADVANCE_STEP", 64)
+
+
+def _lane(texts: list[str], models: list[int], users: list[int]) -> tuple[LaneIndex, np.ndarray]:
+    df = DocFrequencies()
+    features = [Features(t) for t in texts]
+    df.add(features)
+    codes = quantize(embed(features, df))
+    index = LaneIndex("test")
+    index.append(list(range(len(texts))), models, users, codes)
+    return index, embed([Features(t) for t in _texts(30, seed=99)], df)
+
+
+def _keys(hits: list[Hit]) -> list[int]:
+    return [h.key for h in hits]
+
+
+def test_graph_tier_agrees_with_exact_search(small_tiers: None) -> None:
+    texts = _texts(600, seed=1)
+    models = [i % 3 for i in range(600)]
+    exact, queries = _lane(texts, models, [0] * 600)
+    graph, _ = _lane(texts, models, [0] * 600)
+    while graph.advance(threads=1):
+        pass
+    assert graph.backlog() == 0
+    assert graph.graph_rows == 600
+
+    overlap = []
+    for query in queries:
+        want = Want(users=(0,), k=10)
+        truth = set(_keys(exact.search(query, want)))
+        found = graph.search(query, want)
+        overlap.append(len(truth & set(_keys(found))) / 10)
+        assert [h.similarity for h in found] == sorted((h.similarity for h in found), reverse=True)
+    assert np.mean(overlap) > 0.8
+
+
+def test_per_model_quota_is_filled_for_rare_and_popular_models(small_tiers: None) -> None:
+    texts = _texts(500, seed=2)
+    models = [0] * 480 + [1] * 15 + [2] * 5  # model 2 is rare
+    index, queries = _lane(texts, models, [0] * 500)
+    while index.advance(threads=1):
+        pass
+
+    hits = index.search(queries[0], Want(users=(0,), models=(0, 1, 2, 7), per_model_k=8))
+
+    counts = np.bincount([models[h.key] for h in hits], minlength=3)
+    assert counts.tolist() == [8, 8, 5]
+
+
+def test_rows_written_after_the_graph_are_found_in_the_tail(small_tiers: None) -> None:
+    texts = _texts(300, seed=3)
+    index, _ = _lane(texts, [0] * 300, [0] * 300)
+    while index.advance(threads=1):
+        pass
+    df = DocFrequencies()
+    df.add([Features(t) for t in texts])
+    fresh = quantize(embed([Features("brand new words entirely unseen before")], df))
+    index.append([300], [0], [0], fresh)
+
+    assert index.backlog() == 1
+    hits = index.search(
+        embed([Features("brand new words entirely unseen")], df)[0], Want(users=(0,), k=1)
+    )
+    assert _keys(hits) == [300]
+
+
+def test_other_users_rows_are_invisible_in_both_tiers(small_tiers: None) -> None:
+    texts = _texts(400, seed=4)
+    users = [i % 3 for i in range(400)]  # 0 shared, 1 and 2 private
+    for build_graph in (False, True):
+        index, queries = _lane(texts, [0] * 400, users)
+        while build_graph and index.advance(threads=1):
+            pass
+        for query in queries[:5]:
+            seen = {users[h.key] for h in index.search(query, Want(users=(0, 1), k=50))}
+            assert seen <= {0, 1}
+            seen = {users[h.key] for h in index.search(query, Want(users=(0, 2), k=50))}
+            assert 2 in seen
+            assert 1 not in seen
+
+
+def test_saved_graph_is_reused_only_for_the_same_rows(small_tiers: None, tmp_path: Path) -> None:
+    texts = _texts(300, seed=5)
+    index, queries = _lane(texts, [0] * 300, [0] * 300)
+    while index.advance(threads=1):
+        pass
+    graph = tmp_path / "lane.usearch"
+    assert index.save_graph(graph) == 300
+
+    codes = quantize(embed([Features(t) for t in texts], DocFrequencies()))
+    same = LaneIndex("test")
+    same.load(list(range(300)), [0] * 300, [0] * 300, codes, graph)
+    assert same.graph_rows == 300
+    assert same.backlog() == 0
+
+    other = LaneIndex("test")
+    other.load(list(range(1000, 1300)), [0] * 300, [0] * 300, codes, graph)
+    assert other.graph_rows == 0  # different rows: the stale graph is dropped
+    assert not graph.exists()
+    assert other.search(queries[0], Want(users=(0,), k=3))
