@@ -30,6 +30,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
 import asyncio
+import itertools
 import random
 import resource
 import shutil
@@ -231,15 +232,18 @@ def synthetic_prompt(rng: random.Random) -> str:
     return template.format(**values) + f" (request {rng.randint(1, 10**6)})"
 
 
-def synthetic_records(count: int, seed: int, start: int = 0) -> list[OutcomeRecord]:
+def synthetic_stream(seed: int, start: int = 0) -> Iterator[OutcomeRecord]:
+    """Endless synthetic outcomes with keys syn-<start>, syn-<start+1>, ..."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
-    records = []
-    for i in range(start, start + count):
+    for i in itertools.count(start):
         model = rng.choices(MODELS, MODEL_WEIGHTS)[0]
         outcome = Outcome.SUCCESS if rng.random() < 0.7 else Outcome.FAILURE
-        records.append(_record(synthetic_prompt(rng), model, outcome, f"syn-{i}", now))
-    return records
+        yield _record(synthetic_prompt(rng), model, outcome, f"syn-{i}", now)
+
+
+def synthetic_records(count: int, seed: int, start: int = 0) -> list[OutcomeRecord]:
+    return list(itertools.islice(synthetic_stream(seed, start), count))
 
 
 # -- quality ----------------------------------------------------------------------------
@@ -418,7 +422,7 @@ async def _feedback_rate(concurrency: int, seconds: float) -> float:
         await memory.remember_many(SCOPE, synthetic_records(10_000, seed=3))
         done = 0
         deadline = time.perf_counter() + seconds
-        records = iter(synthetic_records(2_000_000 // max(1, 100 // concurrency), 5, 10**7))
+        records = synthetic_stream(5, start=10**7)
 
         async def writer() -> None:
             nonlocal done
@@ -446,6 +450,11 @@ def feedback(argv: Sequence[str]) -> None:
 
 
 # -- tiers ---------------------------------------------------------------------------
+
+
+def _unsaved(model: int) -> Path:
+    """Graph path for indexes the benchmark never saves."""
+    return Path(tempfile.gettempdir()) / f"memory-bench-unsaved-{model}.usearch"
 
 
 def tiers(argv: Sequence[str]) -> None:
@@ -477,14 +486,14 @@ def tiers(argv: Sequence[str]) -> None:
                 samples.append(time.perf_counter() - t0)
             return found, _percentile(samples, 50) * 1e3, _percentile(samples, 99) * 1e3
 
-        exact = LaneIndex("bench")
+        exact = LaneIndex("bench", _unsaved)  # never indexed: exact scan
         exact.append(keys, zeros, zeros, codes)
         truth, e50, e99 = timed(exact)
-        # Force the graph tier whatever the size (module thresholds, restored below).
-        saved = vectors.EXACT_MAX, vectors.SMALL_POPULATION
-        vectors.EXACT_MAX, vectors.SMALL_POPULATION = 0, 0
+        # Force the graph whatever the size (module threshold, restored below).
+        saved = vectors.MODEL_EXACT_MAX
+        vectors.MODEL_EXACT_MAX = 0
         try:
-            graph = LaneIndex("bench")
+            graph = LaneIndex("bench", _unsaved)
             graph.append(keys, zeros, zeros, codes)
             t0 = time.perf_counter()
             while graph.advance(threads=2):
@@ -492,7 +501,7 @@ def tiers(argv: Sequence[str]) -> None:
             build = time.perf_counter() - t0
             approx, a50, a99 = timed(graph)
         finally:
-            vectors.EXACT_MAX, vectors.SMALL_POPULATION = saved
+            vectors.MODEL_EXACT_MAX = saved
         agreement = statistics.mean(
             len(set(a) & set(t)) / 10 for a, t in zip(approx, truth, strict=True)
         )

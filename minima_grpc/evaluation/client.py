@@ -52,7 +52,7 @@ class Pick:
 
 
 @dataclass(frozen=True, slots=True)
-class Report:
+class OutcomeReport:
     """One outcome to send back: what ran, how it went and what it cost."""
 
     recommendation_id: str
@@ -73,8 +73,8 @@ class Receipt:
     warnings: tuple[str, ...]
 
 
-def _enum_name(enum: object, value: int, prefix: str) -> str:
-    name: str = enum.Name(value)  # type: ignore[attr-defined]
+def _short(name: str, prefix: str) -> str:
+    """DECISION_BASIS_MEMORY -> memory, as the REST API spells enums."""
     return name.removeprefix(prefix).lower()
 
 
@@ -147,16 +147,16 @@ class MinimaApi:
         return Pick(
             recommendation_id=response.recommendation_id,
             model_id=chosen.model_id,
-            decision_basis=_enum_name(v1.DecisionBasis, chosen.decision_basis, "DECISION_BASIS_"),
+            decision_basis=_short(v1.DecisionBasis.Name(chosen.decision_basis), "DECISION_BASIS_"),
             predicted_success=chosen.predicted_success,
             est_cost_usd=chosen.est_cost_usd,
             confidence=response.confidence,
-            task_type=_enum_name(v1.TaskType, response.classified_task_type, "TASK_TYPE_"),
-            difficulty=_enum_name(v1.Difficulty, response.classified_difficulty, "DIFFICULTY_"),
+            task_type=_short(v1.TaskType.Name(response.classified_task_type), "TASK_TYPE_"),
+            difficulty=_short(v1.Difficulty.Name(response.classified_difficulty), "DIFFICULTY_"),
             warnings=tuple(response.warnings),
         )
 
-    async def feedback(self, report: Report) -> Receipt:
+    async def feedback(self, report: OutcomeReport) -> Receipt:
         request = v1.FeedbackRequest(
             recommendation_id=report.recommendation_id,
             chosen_model_id=report.model_id,

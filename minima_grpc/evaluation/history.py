@@ -28,7 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from minima_grpc.evaluation.client import Hints, MinimaApi, OutcomeName, Report
+from minima_grpc.evaluation.client import (
+    DUPLICATE_WARNING,
+    Hints,
+    MinimaApi,
+    OutcomeName,
+    OutcomeReport,
+)
 from minima_grpc.evaluation.dataset import Sample
 from minima_grpc.evaluation.pool import for_each
 
@@ -192,7 +198,7 @@ async def write_history(
                 counts["duplicates"] += 1
             else:
                 counts["written" if receipt.accepted else "rejected"] += 1
-            warnings.update(receipt.warnings)
+            warnings.update(w for w in receipt.warnings if w != DUPLICATE_WARNING)
         advance(1)
 
     await for_each(tasks, one, concurrency)
@@ -205,8 +211,8 @@ async def write_history(
     )
 
 
-def _report(recommendation_id: str, past: PastOutcome, key: str, tag: str) -> Report:
-    return Report(
+def _report(recommendation_id: str, past: PastOutcome, key: str, tag: str) -> OutcomeReport:
+    return OutcomeReport(
         recommendation_id=recommendation_id,
         model_id=past.model_id,
         outcome=past.outcome,

@@ -26,7 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from minima_grpc.evaluation.catalog_file import estimated_tokens
-from minima_grpc.evaluation.client import ApiError, Hints, MinimaApi, Pick, Report
+from minima_grpc.evaluation.client import ApiError, Hints, MinimaApi, OutcomeReport, Pick
 from minima_grpc.evaluation.dataset import RoutingDataset, Sample
 from minima_grpc.evaluation.history import (
     SeedSummary,
@@ -202,7 +202,7 @@ class Replay:
                 stats.add(pick)
                 if feedback:
                     receipt = await self._api.feedback(
-                        Report(
+                        OutcomeReport(
                             recommendation_id=pick.recommendation_id,
                             model_id=pick.model_id,
                             outcome=outcome_of(sample.scores[chosen]),

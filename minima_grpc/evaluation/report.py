@@ -37,7 +37,7 @@ TARGETS = (
 def build_report(
     dataset: RoutingDataset, result: ReplayResult, context: dict[str, Any]
 ) -> dict[str, Any]:
-    """`context` (server, catalog, command line) is stored as given."""
+    """`context` (server, catalog file, options) is stored as given."""
     test = _TestSplit(dataset)
     router_points: list[Point] = []
     sliders: list[dict[str, Any]] = []
@@ -75,7 +75,7 @@ def build_report(
             "aiq_oracle": aiq([(base.oracle.cost_per_1k, base.oracle.accuracy)], *cost_range),
         },
         "pick_stability": asdict(pick_stability([run.test.choices for run in result.runs])),
-        "targets": _targets(sliders, ref),
+        "targets": _targets(sliders, router_points, ref),
         "seconds": result.seconds,
     }
 
@@ -171,19 +171,24 @@ def _learning(learned: Pass | SeedSummary | None, dataset: RoutingDataset) -> di
     }
 
 
-def _targets(sliders: Sequence[dict[str, Any]], ref: OperatingPoint) -> list[dict[str, Any]]:
+def _targets(
+    sliders: Sequence[dict[str, Any]], router_points: Sequence[Point], ref: OperatingPoint
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for name, accuracy_share, cost_share in TARGETS:
+        budget = cost_share * ref.cost_per_1k
         affordable = [s for s in sliders if s["cost_vs_reference"] <= cost_share]
         best = max(affordable, key=lambda s: s["accuracy"], default=None)
         out.append(
             {
                 "target": name,
                 "required_accuracy": accuracy_share * ref.accuracy,
-                "cost_budget_per_1k": cost_share * ref.cost_per_1k,
+                "cost_budget_per_1k": budget,
                 "best_slider": None if best is None else best["slider"],
                 "best_accuracy": None if best is None else best["accuracy"],
                 "met": best is not None and best["accuracy"] >= accuracy_share * ref.accuracy,
+                # Reachable by mixing two measured settings at random (not a measured point).
+                "hull_accuracy_at_budget": hull_accuracy_at(router_points, budget),
             }
         )
     return out
@@ -204,14 +209,17 @@ def render_table(report: dict[str, Any]) -> str:
         ),
         "",
         f"{'policy':44s} {'accuracy':>8s} {'$/1k':>8s} {'cost/ref':>8s} {'acc/ref':>8s} "
-        f"{'oracle sav.':>11s} {'vs 1-model':>10s}  models used",
+        f"{'oracle sav.':>11s} {'vs 1-model':>10s} {'memory':>6s}  models used",
     ]
     for s in report["router"]:
         lift = "" if s["lift_over_one_model"] is None else f"{s['lift_over_one_model']:+.3f}"
         top, share = next(iter(s["model_shares"].items()))
+        # Share of picks the engine based on recalled evidence (not priors alone).
+        bases = s["engine"]["decision_basis"]
+        memory = bases.get("memory", 0) / max(1, sum(bases.values()))
         lines.append(
             _row(f"minima slider {s['slider']:g}", s)
-            + f" {lift:>10s}  {s['models_used']} (top {top} {share:.0%})"
+            + f" {lift:>10s} {memory:6.0%}  {s['models_used']} (top {top} {share:.0%})"
         )
     lines.append("")
     base = report["baselines"]

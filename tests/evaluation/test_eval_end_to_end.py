@@ -4,6 +4,7 @@ prompts with feedback and measures 20 test prompts at two slider settings."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -11,6 +12,10 @@ import pytest
 
 from minima_grpc.catalog import load_catalog
 from minima_grpc.cli import main as run_command
+from minima_grpc.evaluation.catalog_file import build_catalog, write_catalog
+from minima_grpc.evaluation.dataset import load_routing_dataset
+from minima_grpc.evaluation.local_server import local_server
+from tests.evaluation.conftest import WriteCsv, wide_row
 
 
 def test_replay_slice(
@@ -53,3 +58,24 @@ def test_missing_dataset_is_a_usage_error(
     assert code == 2
     assert "absent.csv: no such file" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+async def test_a_server_without_the_datasets_models_is_refused(
+    routerbench_csv: Path, write_csv: WriteCsv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = load_routing_dataset(
+        write_csv([wide_row("t", "train", "q", {"a-model": "1"}, {"a-model": "0.001"})])
+    )
+    catalog = write_catalog(
+        build_catalog(other, other.split("train"), "neutral"), tmp_path / "c.json"
+    )
+    async with local_server(catalog, tmp_path / "data") as server:
+        argv = ["eval", "--dataset", str(routerbench_csv), "--target", server.target,
+                "--api-key", server.api_key, "--train", "5", "--test", "5", "--quiet",
+                "--out", str(tmp_path / "out")]  # fmt: skip
+        code = await asyncio.to_thread(run_command, argv)
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "the server's catalog lacks " in err
+    assert "gpt-4-1106-preview" in err
+    assert not (tmp_path / "out" / "routerbench_0shot_subset.json").exists()

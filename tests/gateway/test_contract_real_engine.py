@@ -12,6 +12,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from minima_grpc.wiring import build_engine
+
 from .conftest import make_config, running_stack
 from .spec_shapes import violations
 from .test_contract import RECOMMEND
@@ -21,10 +23,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def real(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[httpx.AsyncClient]:
-    wiring = pytest.importorskip("minima_grpc.wiring", reason="the engine has not landed")
     config = make_config(tmp_path_factory.mktemp("real-engine"))
     async with (
-        running_stack(config, wiring.build_engine(config)) as stack,
+        running_stack(config, build_engine(config)) as stack,
         httpx.AsyncClient(base_url=stack.base_url, headers=stack.auth, timeout=30) as http,
     ):
         yield http

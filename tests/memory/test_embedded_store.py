@@ -243,8 +243,7 @@ async def test_a_large_lane_uses_the_graph_and_reloads_it_after_restart(
 ) -> None:
     from minima_grpc.memory.embedded import vectors
 
-    monkeypatch.setattr(vectors, "EXACT_MAX", 100)
-    monkeypatch.setattr(vectors, "SMALL_POPULATION", 30)
+    monkeypatch.setattr(vectors, "MODEL_EXACT_MAX", 30)
     monkeypatch.setattr(vectors, "ADVANCE_STEP", 64)
     records = [
         outcome(
@@ -261,7 +260,7 @@ async def test_a_large_lane_uses_the_graph_and_reloads_it_after_restart(
     before = await memory.recall(SCOPE, query)
     await memory.close()
     graphs = await asyncio.to_thread(lambda: list(tmp_path.rglob("*.usearch")))
-    assert len(graphs) == 1
+    assert len(graphs) == 4  # one graph per model
 
     memory, _ = open_embedded(tmp_path, settings)
     try:

@@ -1,8 +1,9 @@
-"""The lane index: exact and HNSW tiers answer alike; quotas, visibility, graph cache."""
+"""The lane index: exact scans and per-model graphs answer alike; quotas, visibility, cache."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,20 +23,34 @@ def _texts(count: int, seed: int) -> list[str]:
 
 @pytest.fixture
 def small_tiers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Thresholds scaled down so a few hundred rows exercise the graph tier."""
-    monkeypatch.setattr(vectors, "EXACT_MAX", 100)
-    monkeypatch.setattr(vectors, "SMALL_POPULATION", 40)
+    """Thresholds scaled down so a few hundred rows exercise the graphs."""
+    monkeypatch.setattr(vectors, "MODEL_EXACT_MAX", 40)
     monkeypatch.setattr(vectors, "ADVANCE_STEP", 64)
 
 
-def _lane(texts: list[str], models: list[int], users: list[int]) -> tuple[LaneIndex, np.ndarray]:
+def _graphs_in(directory: Path) -> Callable[[int], Path]:
+    return lambda model: directory / f"model-{model}.usearch"
+
+
+def _codes(texts: list[str]) -> tuple[np.ndarray, DocFrequencies]:
     df = DocFrequencies()
     features = [Features(t) for t in texts]
     df.add(features)
-    codes = quantize(embed(features, df))
-    index = LaneIndex("test")
+    return quantize(embed(features, df)), df
+
+
+def _lane(
+    texts: list[str], models: list[int], users: list[int], directory: Path = Path("/nonexistent")
+) -> tuple[LaneIndex, np.ndarray]:
+    codes, df = _codes(texts)
+    index = LaneIndex("test", _graphs_in(directory))
     index.append(list(range(len(texts))), models, users, codes)
     return index, embed([Features(t) for t in _texts(30, seed=99)], df)
+
+
+def _build(index: LaneIndex) -> None:
+    while index.advance(threads=1):
+        pass
 
 
 def _keys(hits: list[Hit]) -> list[int]:
@@ -45,10 +60,9 @@ def _keys(hits: list[Hit]) -> list[int]:
 def test_graph_tier_agrees_with_exact_search(small_tiers: None) -> None:
     texts = _texts(600, seed=1)
     models = [i % 3 for i in range(600)]
-    exact, queries = _lane(texts, models, [0] * 600)
+    exact, queries = _lane(texts, models, [0] * 600)  # never indexed: scanned exactly
     graph, _ = _lane(texts, models, [0] * 600)
-    while graph.advance(threads=1):
-        pass
+    _build(graph)
     assert graph.backlog() == 0
     assert graph.graph_rows == 600
 
@@ -66,8 +80,7 @@ def test_per_model_quota_is_filled_for_rare_and_popular_models(small_tiers: None
     texts = _texts(500, seed=2)
     models = [0] * 480 + [1] * 15 + [2] * 5  # model 2 is rare
     index, queries = _lane(texts, models, [0] * 500)
-    while index.advance(threads=1):
-        pass
+    _build(index)
 
     hits = index.search(queries[0], Want(users=(0,), models=(0, 1, 2, 7), per_model_k=8))
 
@@ -78,10 +91,8 @@ def test_per_model_quota_is_filled_for_rare_and_popular_models(small_tiers: None
 def test_rows_written_after_the_graph_are_found_in_the_tail(small_tiers: None) -> None:
     texts = _texts(300, seed=3)
     index, _ = _lane(texts, [0] * 300, [0] * 300)
-    while index.advance(threads=1):
-        pass
-    df = DocFrequencies()
-    df.add([Features(t) for t in texts])
+    _build(index)
+    _, df = _codes(texts)
     fresh = quantize(embed([Features("brand new words entirely unseen before")], df))
     index.append([300], [0], [0], fresh)
 
@@ -97,8 +108,8 @@ def test_other_users_rows_are_invisible_in_both_tiers(small_tiers: None) -> None
     users = [i % 3 for i in range(400)]  # 0 shared, 1 and 2 private
     for build_graph in (False, True):
         index, queries = _lane(texts, [0] * 400, users)
-        while build_graph and index.advance(threads=1):
-            pass
+        if build_graph:
+            _build(index)
         for query in queries[:5]:
             seen = {users[h.key] for h in index.search(query, Want(users=(0, 1), k=50))}
             assert seen <= {0, 1}
@@ -109,20 +120,20 @@ def test_other_users_rows_are_invisible_in_both_tiers(small_tiers: None) -> None
 
 def test_saved_graph_is_reused_only_for_the_same_rows(small_tiers: None, tmp_path: Path) -> None:
     texts = _texts(300, seed=5)
-    index, queries = _lane(texts, [0] * 300, [0] * 300)
-    while index.advance(threads=1):
-        pass
-    graph = tmp_path / "lane.usearch"
-    assert index.save_graph(graph) == 300
+    index, queries = _lane(texts, [0] * 300, [0] * 300, tmp_path)
+    _build(index)
+    index.save_graphs(force=True)
+    graph = _graphs_in(tmp_path)(0)
+    assert graph.exists()
 
-    codes = quantize(embed([Features(t) for t in texts], DocFrequencies()))
-    same = LaneIndex("test")
-    same.load(list(range(300)), [0] * 300, [0] * 300, codes, graph)
+    codes, _ = _codes(texts)
+    same = LaneIndex("test", _graphs_in(tmp_path))
+    same.load(list(range(300)), [0] * 300, [0] * 300, codes)
     assert same.graph_rows == 300
     assert same.backlog() == 0
 
-    other = LaneIndex("test")
-    other.load(list(range(1000, 1300)), [0] * 300, [0] * 300, codes, graph)
+    other = LaneIndex("test", _graphs_in(tmp_path))
+    other.load(list(range(1000, 1300)), [0] * 300, [0] * 300, codes)
     assert other.graph_rows == 0  # different rows: the stale graph is dropped
     assert not graph.exists()
     assert other.search(queries[0], Want(users=(0,), k=3))

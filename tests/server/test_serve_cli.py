@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import socket
 from pathlib import Path
 
@@ -16,10 +15,6 @@ from minima_grpc.cli import main
 from tests.conftest import bearer
 from tests.server.process import ServerProcess
 
-needs_engine = pytest.mark.skipif(
-    importlib.util.find_spec("minima_grpc.wiring") is None,
-    reason="minima_grpc/wiring.py (the engine's composition root) does not exist yet",
-)
 ENV = {"MINIMA_SHUTDOWN_DRAIN_S": "0.2", "MINIMA_SHUTDOWN_GRACE_S": "5"}
 
 
@@ -34,7 +29,6 @@ def _printed_key(server: ServerProcess) -> str | None:
     return next((line.strip() for line in server.lines if line.strip().startswith("mnm_")), None)
 
 
-@needs_engine
 @pytest.mark.slow
 async def test_serve_prints_a_first_key_serves_both_ports_and_stops_on_sigterm(
     tmp_path: Path,
@@ -76,7 +70,6 @@ async def test_serve_prints_a_first_key_serves_both_ports_and_stops_on_sigterm(
     assert _printed_key(again) is None
 
 
-@needs_engine
 @pytest.mark.slow
 async def test_serve_on_a_taken_port_fails_clearly(tmp_path: Path) -> None:
     with socket.socket() as taken:

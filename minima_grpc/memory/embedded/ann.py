@@ -1,6 +1,6 @@
 """Approximate nearest neighbours: a usearch HNSW graph over int8 codes.
 
-Keys are lane positions (0..n-1, in insertion order). The graph is a cache:
+Keys are lane positions (vectors.py). The graph is a cache:
 SQLite holds every vector, so a missing, stale or unreadable graph file is
 rebuilt, never trusted. A sidecar JSON names exactly which rows the saved
 graph covers (`fingerprint`); a graph whose fingerprint does not match the
@@ -31,7 +31,7 @@ _SIDECAR_SUFFIX = ".json"
 
 
 class AnnIndex:
-    """The graph of one lane, covering positions [0, len(self))."""
+    """The graph of one model's rows in one lane."""
 
     __slots__ = ("_index",)
 
@@ -47,11 +47,8 @@ class AnnIndex:
     def __len__(self) -> int:
         return len(self._index)
 
-    def add(self, codes: Codes, threads: int) -> None:
-        """Append codes as the next positions."""
-        start = len(self._index)
-        keys = np.arange(start, start + len(codes), dtype=np.uint64)
-        self._index.add(keys, codes, threads=threads)
+    def add(self, positions: np.ndarray, codes: Codes, threads: int) -> None:
+        self._index.add(positions.astype(np.uint64), codes, threads=threads)
 
     def search(self, query: Codes, count: int) -> tuple[np.ndarray, np.ndarray]:
         """Positions of about the `count` nearest codes and their cosine similarity."""

@@ -89,6 +89,10 @@ class _Staged:
     # int8 vectors back to back (one bytes object per row would double start-up memory)
     codes: bytearray
 
+    @classmethod
+    def empty(cls, lane: Lane) -> _Staged:
+        return cls(lane, [], [], [], bytearray())
+
 
 class TenantStore:
     def __init__(
@@ -151,7 +155,7 @@ class TenantStore:
             lane_id,
             name,
             self._file_id,
-            self._directory / "index" / f"lane-{lane_id}.usearch",
+            self._directory / "index",
             self._settings.index_threads,
         )
 
@@ -177,7 +181,7 @@ class TenantStore:
             lane.texts_since_vocab_save += len(features)
 
     def _load_vectors(self, lanes: dict[int, Lane]) -> None:
-        staged = {lane_id: _Staged(lane, [], [], [], bytearray()) for lane_id, lane in lanes.items()}
+        staged = {lane.lane_id: _Staged.empty(lane) for lane in lanes.values()}
         rows = self._conn.execute(
             "SELECT o.seq, o.lane_id, o.model_id, o.user_id, t.vec FROM outcomes o "
             "JOIN texts t ON t.text_id = o.text_id ORDER BY o.seq"
@@ -190,10 +194,7 @@ class TenantStore:
             batch.codes += vec
         for batch in staged.values():
             codes = _codes(batch.codes)
-            batch.lane.index.load(
-                batch.keys, batch.models, batch.users, codes, batch.lane.graph_path
-            )
-            batch.lane.graph_saved_rows = batch.lane.index.graph_rows
+            batch.lane.index.load(batch.keys, batch.models, batch.users, codes)
             if batch.lane.index.backlog():
                 self._indexer.submit(batch.lane)
 
@@ -323,7 +324,7 @@ class TenantStore:
                 continue
             seq = int(row[0])
             results.append((codec.entry_id(self._file_id, seq), True))
-            batch = staged.setdefault(lane.lane_id, _Staged(lane, [], [], [], bytearray()))
+            batch = staged.setdefault(lane.lane_id, _Staged.empty(lane))
             batch.keys.append(seq)
             batch.models.append(self._model_code(item.record.model_id))
             batch.users.append(self._user_code(item.user_id))
@@ -713,7 +714,7 @@ class TenantStore:
                 return
             try:
                 for lane in self._lanes.values():
-                    lane.save_graph(force=True)
+                    lane.index.save_graphs(force=True)
                 dirty = [lane for lane in self._lanes.values() if lane.texts_since_vocab_save]
                 if dirty:
                     with self._transaction("save vocabulary") as conn:

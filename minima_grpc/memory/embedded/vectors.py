@@ -1,57 +1,58 @@
-"""The in-memory vector index of one (tenant, lane): exact while small, HNSW when large.
+"""The in-memory vector index of one (tenant, lane), partitioned by model.
 
 Rows are outcomes in insertion order; a row's *position* is its index here,
 its *key* the outcome's sequence number in SQLite. Each row carries a model
-code and a user code (0 = written without a user), so recall can ask for "up
-to k per model" and hide other users' rows without a second lookup.
+code and a user code (0 = written without a user).
 
-Tiers (sizes chosen by bench/memory_bench.py):
-- up to `EXACT_MAX` rows every query is exact: one float32 matrix-vector product;
-- beyond that an HNSW graph (ann.py) covers positions [0, ann_count) and the
-  newest rows [ann_count, size) stay in a small exact "tail". A background
-  indexer (`advance`) moves the tail into the graph in short locked steps, so
-  a write never waits for the graph.
+Why per model: the engine asks for "up to k neighbours of each candidate
+model". One graph shared by all models must fetch ~k / share candidates to
+fill the quota of a model holding `share` of the lane (1,800 for a 1% model at
+k=12: 15.7 ms at 200k rows), while one small graph per model answers each
+quota directly (10 models: 3.9 ms; bench/memory_bench.py). So:
 
-Per-model recall: a model with few visible rows (`SMALL_POPULATION`) is
-scanned exactly; the others share one over-fetched HNSW query, widened once
-if a model came back short. So a popular model cannot crowd out a rare one,
-and a rare model's neighbours are exact.
+- a model with at most `MODEL_EXACT_MAX` rows is scanned exactly (int8 codes,
+  one matrix-vector product);
+- a larger model gets its own HNSW graph (ann.py) over its rows in order;
+  rows written since (the model's *tail*) are scanned exactly until the
+  background indexer (`advance`) moves them in, in short steps, so a write
+  never waits for a graph insert.
+
+Visibility: a query sees rows of the users it names (always including 0,
+shared). Rows of other users are filtered out; a graph search over-fetches
+by the model's share of invisible rows, and a model with few visible rows is
+scanned exactly instead.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from minima_grpc.memory.embedded.ann import AnnIndex
-from minima_grpc.memory.embedded.embedder import (
-    DIM,
-    EMBEDDER_ID,
-    Codes,
-    Vector,
-    dequantize,
-    quantize,
-)
+from minima_grpc.memory.embedded.embedder import DIM, EMBEDDER_ID, Codes, Vector, quantize
 from minima_grpc.memory.embedded.growable import Growable
 
-EXACT_MAX = 16_384
-SMALL_POPULATION = 4_096
-# Rows the indexer adds per step: bounds how long a search waits for the graph.
+MODEL_EXACT_MAX = 4_096
+# Rows the indexer adds per step: bounds how long a search waits for the graphs.
 ADVANCE_STEP = 128
-# The tail is copied down once the graph has passed this many of its rows.
-COMPACT_AFTER = 4_096
 OVERFETCH = 1.5
-MIN_FETCH = 64
 MAX_FETCH = 2_048
+# A model graph is saved after it grew by this much (and by a quarter, up to
+# GRAPH_SAVE_MAX): a restart re-inserts at most that many of its rows.
+GRAPH_SAVE_MIN = 16_384
+GRAPH_SAVE_MAX = 100_000
 
 Positions = npt.NDArray[np.int64]
 Scores = npt.NDArray[np.float32]
+Found = tuple[Positions, Scores]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,62 +75,53 @@ class LaneIndex:
     """Vectors of one lane; thread-safe.
 
     Two locks, always taken graph-then-rows: `_lock` guards the arrays (held
-    briefly by writers and by searches), `_graph_lock` guards the HNSW graph
-    (held by searches and by the indexer while it inserts). A writer thus never
-    waits for a graph insert, and only the indexer thread grows the graph.
+    briefly by writers and by searches), `_graph_lock` guards the graphs (held
+    by searches and by the indexer while it inserts). A writer never waits for
+    a graph insert; only the indexer thread grows graphs.
     """
 
-    def __init__(self, tag: str) -> None:
-        # Identifies the lane's rows in saved graph fingerprints.
+    def __init__(self, tag: str, graph_path: Callable[[int], Path]) -> None:
+        # `tag` identifies the lane's rows in graph fingerprints; `graph_path(model)`
+        # is where that model's graph is saved.
         self._tag = tag
+        self._graph_path = graph_path
         self._lock = threading.Lock()
         self._graph_lock = threading.Lock()
         self._keys = Growable(np.int64)
         self._models = Growable(np.int32)
         self._users = Growable(np.int32)
         self._codes = Growable(np.int8, DIM)
-        # 1 / |code| per row: scores straight from int8 codes without renormalising.
+        # 1 / |code| per row: scores straight from int8 codes.
         self._inverse_norms = Growable(np.float32)
         self._by_model: dict[int, Growable] = {}
-        self._by_user: dict[int, Growable] = {}
-        self._pairs: Counter[tuple[int, int]] = Counter()
-        self._user_counts: Counter[int] = Counter()
-        self._ann: AnnIndex | None = None
-        # Unit float32 rows of positions [exact_base, size): the exact tier/tail.
-        self._exact = Growable(np.float32, DIM)
-        self._exact_base = 0
+        self._by_pair: dict[tuple[int, int], Growable] = {}
+        self._graphs: dict[int, AnnIndex] = {}
+        self._saved: Counter[int] = Counter()
 
     # -- writes ---------------------------------------------------------------
 
     def append(
         self, keys: Sequence[int], models: Sequence[int], users: Sequence[int], codes: Codes
     ) -> None:
-        """Add rows written after start-up (they join the exact tier/tail)."""
         with self._lock:
             self._extend(keys, models, users, codes)
-            self._exact.extend(dequantize(codes))
 
     def load(
-        self,
-        keys: Sequence[int],
-        models: Sequence[int],
-        users: Sequence[int],
-        codes: Codes,
-        graph: Path,
+        self, keys: Sequence[int], models: Sequence[int], users: Sequence[int], codes: Codes
     ) -> None:
-        """Start-up: take the stored rows, and the saved graph if it still matches them.
-
-        Only rows the graph does not cover are expanded to float32.
-        """
+        """Start-up: take the stored rows, and each saved graph that still matches them."""
         with self._graph_lock, self._lock:
             self._extend(keys, models, users, codes)
-            restored = AnnIndex.restore(graph, self._fingerprint)
-            if restored is None:
-                AnnIndex.discard(graph)
-            else:
-                self._ann = restored
-            self._exact_base = self._ann_count
-            self._exact.extend(dequantize(self._codes.view()[self._exact_base :]))
+            for model, rows in self._by_model.items():
+                if len(rows) <= MODEL_EXACT_MAX:
+                    continue
+                path = self._graph_path(model)
+                graph = AnnIndex.restore(path, partial(self._fingerprint, model))
+                if graph is None:
+                    AnnIndex.discard(path)
+                else:
+                    self._graphs[model] = graph
+                    self._saved[model] = len(graph)
 
     def _extend(
         self, keys: Sequence[int], models: Sequence[int], users: Sequence[int], codes: Codes
@@ -144,93 +136,85 @@ class LaneIndex:
         self._codes.extend(codes)
         norms = np.linalg.norm(codes.astype(np.float32), axis=1)
         self._inverse_norms.extend(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0))
-        for code in np.unique(model_arr):
-            self._by_model.setdefault(int(code), Growable(np.int64)).extend(
-                positions[model_arr == code]
-            )
-        for code in np.unique(user_arr):
-            self._by_user.setdefault(int(code), Growable(np.int64)).extend(
-                positions[user_arr == code]
-            )
-        pairs = np.stack([model_arr, user_arr], axis=1) if len(keys) else np.empty((0, 2))
-        uniq, counts = np.unique(pairs, axis=0, return_counts=True)
-        for (model, user), n in zip(uniq.tolist(), counts.tolist(), strict=True):
-            self._pairs[(int(model), int(user))] += n
-            self._user_counts[int(user)] += n
+        pairs = model_arr.astype(np.int64) << 32 | user_arr.astype(np.int64)
+        for pair in np.unique(pairs):
+            model, user = int(pair >> 32), int(pair & 0xFFFFFFFF)
+            chosen = positions[pairs == pair]
+            self._by_model.setdefault(model, Growable(np.int64)).extend(chosen)
+            self._by_pair.setdefault((model, user), Growable(np.int64)).extend(chosen)
 
     @property
     def size(self) -> int:
         return len(self._keys)
 
+    def _backlog_of(self, model: int) -> int:
+        count = len(self._by_model[model])
+        if count <= MODEL_EXACT_MAX:
+            return 0
+        graph = self._graphs.get(model)
+        return count - (len(graph) if graph else 0)
+
     def backlog(self) -> int:
-        """Rows the graph should still take in (0 while the lane is small); lock-free hint."""
-        size = self.size
-        return 0 if size <= EXACT_MAX else size - self._ann_count
-
-    def advance(self, threads: int) -> int:
-        """Move up to ADVANCE_STEP tail rows into the graph; return how many.
-
-        Called by the indexer thread only.
-        """
+        """Rows waiting to enter their model's graph."""
         with self._lock:
-            start = self._ann_count
-            stop = min(self.size, start + ADVANCE_STEP)
-            if stop <= start or self.size <= EXACT_MAX:
-                return 0
-            block = self._codes.view()[start:stop].copy()
-        with self._graph_lock:
-            if self._ann is None:
-                self._ann = AnnIndex()
-            self._ann.add(block, threads)
-        with self._lock:
-            if self._ann_count - self._exact_base >= COMPACT_AFTER:
-                self._exact.drop_front(self._ann_count - self._exact_base)
-                self._exact_base = self._ann_count
-        return stop - start
-
-    @property
-    def _ann_count(self) -> int:
-        return len(self._ann) if self._ann is not None else 0
-
-    # -- graph cache ------------------------------------------------------------
-
-    def _fingerprint(self, count: int) -> str | None:
-        if not 0 < count <= self.size:
-            return None
-        return f"{EMBEDDER_ID}:{self._tag}:{count}:{int(self._keys.view()[count - 1])}"
+            return sum(self._backlog_of(m) for m in self._by_model)
 
     @property
     def graph_rows(self) -> int:
-        return self._ann_count
+        return sum(len(g) for g in self._graphs.values())
 
-    def save_graph(self, path: Path) -> int:
-        """Save the graph if it has one; return how many rows it covers.
+    def advance(self, threads: int) -> int:
+        """Move up to ADVANCE_STEP rows of the most behind model into its graph.
 
-        Only the indexer thread (or close, after it stopped) grows the graph,
-        and it is the caller here, so the graph cannot change during the save;
-        searches may go on meanwhile.
+        Called by the indexer thread only; returns how many rows moved.
         """
         with self._lock:
-            ann, count = self._ann, self._ann_count
-            fingerprint = self._fingerprint(count)
-        if ann is None or fingerprint is None:
-            return 0
-        ann.save(path, fingerprint)
-        return count
+            model = max(self._by_model, key=self._backlog_of, default=None)
+            if model is None or not self._backlog_of(model):
+                return 0
+            done = len(self._graphs[model]) if model in self._graphs else 0
+            rows = self._by_model[model].view()[done : done + ADVANCE_STEP]
+            block = self._codes.view()[rows]
+        with self._graph_lock:
+            graph = self._graphs.setdefault(model, AnnIndex())
+            graph.add(rows, block, threads)
+        return len(rows)
+
+    # -- graph cache ------------------------------------------------------------
+
+    def _fingerprint(self, model: int, count: int) -> str | None:
+        rows = self._by_model.get(model)
+        if rows is None or not 0 < count <= len(rows):
+            return None
+        last = int(self._keys.view()[rows.view()[count - 1]])
+        return f"{EMBEDDER_ID}:{self._tag}:{model}:{count}:{last}"
+
+    def save_graphs(self, *, force: bool) -> None:
+        """Save each graph that grew enough since its last save (any growth if `force`).
+
+        Only the indexer thread (or close, after it stopped) grows graphs, and
+        it is the caller, so a graph cannot change while it is written.
+        """
+        for model, graph in list(self._graphs.items()):
+            count, saved = len(graph), self._saved[model]
+            due = min(GRAPH_SAVE_MAX, max(GRAPH_SAVE_MIN, saved // 4))
+            if count > saved and (force or count - saved >= due):
+                with self._lock:
+                    fingerprint = self._fingerprint(model, count)
+                if fingerprint is not None:
+                    graph.save(self._graph_path(model), fingerprint)
+                    self._saved[model] = count
 
     # -- reads ----------------------------------------------------------------
 
     def search(self, query: Vector, want: Want) -> list[Hit]:
         """Nearest visible rows as the request asks, most similar first."""
         with self._graph_lock, self._lock:
-            if not self.size:
-                return []
-            if self._ann_count == 0:
-                found = self._search_exact(query, want)
-            elif want.per_model_k > 0 and want.models is not None:
-                found = self._search_per_model(query, want)
+            models = list(self._by_model) if want.models is None else list(want.models)
+            if want.per_model_k > 0 and want.models is not None:
+                found = self._nearest_per_model(query, models, want.users, want.per_model_k)
             else:
-                found = self._search_overall(query, want)
+                found = self._nearest_overall(query, models, want.users, want.k)
             keys = self._keys.view()
             hits = [
                 Hit(int(keys[p]), min(1.0, max(0.0, float(s))))
@@ -239,119 +223,90 @@ class LaneIndex:
         hits.sort(key=lambda h: (-h.similarity, h.key))
         return hits
 
-    def _visible(self, positions: Positions, users: tuple[int, ...]) -> Positions:
-        return positions[np.isin(self._users.view()[positions], users)]
+    def _visible(self, model: int, users: tuple[int, ...]) -> Positions:
+        parts = [self._by_pair[(model, u)].view() for u in users if (model, u) in self._by_pair]
+        return np.concatenate(parts) if parts else np.empty(0, np.int64)
 
-    def _population(self, models: tuple[int, ...] | None, users: tuple[int, ...]) -> int:
-        if models is None:
-            return sum(self._user_counts[u] for u in users)
-        return sum(self._pairs[(m, u)] for m in models for u in users)
-
-    def _positions(self, models: tuple[int, ...] | None, users: tuple[int, ...]) -> Positions:
-        """Visible positions of the given models (all models if None)."""
-        if models is None:
-            parts = [self._by_user[u].view() for u in users if u in self._by_user]
-            return np.concatenate(parts) if parts else np.empty(0, np.int64)
-        parts = [self._by_model[m].view() for m in models if m in self._by_model]
-        if not parts:
-            return np.empty(0, np.int64)
-        return self._visible(np.concatenate(parts), users)
+    def _visible_count(self, model: int, users: tuple[int, ...]) -> int:
+        return sum(len(self._by_pair[(model, u)]) for u in users if (model, u) in self._by_pair)
 
     def _score(self, query: Vector, positions: Positions) -> Scores:
-        """Similarity of the query to the given rows, from the exact tier when there."""
-        scores = np.empty(len(positions), np.float32)
-        in_exact = positions >= self._exact_base
-        if in_exact.any():
-            rows = self._exact.view()[positions[in_exact] - self._exact_base]
-            scores[in_exact] = rows @ query
-        if not in_exact.all():
-            rows = positions[~in_exact]
-            raw = self._codes.view()[rows].astype(np.float32) @ query
-            scores[~in_exact] = raw * self._inverse_norms.view()[rows]
+        raw = self._codes.view()[positions].astype(np.float32) @ query
+        scores: Scores = raw * self._inverse_norms.view()[positions]
         return scores
 
-    @staticmethod
-    def _top(positions: Positions, scores: Scores, count: int) -> tuple[Positions, Scores]:
-        if len(positions) > count:
-            keep = np.argpartition(-scores, count - 1)[:count]
-            positions, scores = positions[keep], scores[keep]
-        return positions, scores
-
-    def _search_exact(self, query: Vector, want: Want) -> tuple[Positions, Scores]:
-        """Small lane: every row is in the exact tier; score them all at once."""
-        all_scores = self._exact.view() @ query
-        positions = self._positions(want.models, want.users)
-        if want.per_model_k > 0 and want.models is not None:
-            return self._per_model(positions, all_scores[positions], want.models, want.per_model_k)
-        return self._top(positions, all_scores[positions], want.k)
-
-    def _per_model(
-        self, positions: Positions, scores: Scores, models: Sequence[int], k: int
-    ) -> tuple[Positions, Scores]:
-        """The best `k` of each model among the given rows."""
-        codes = self._models.view()[positions]
-        return _concat([self._top(positions[codes == m], scores[codes == m], k) for m in models])
-
-    def _candidates(self, query: Vector, count: int) -> tuple[Positions, Scores]:
-        """About the `count` nearest rows of the whole lane (graph + exact tail)."""
-        assert self._ann is not None
-        graph, similarities = self._ann.search(quantize(query[None, :])[0], count)
-        tail = np.arange(max(self._ann_count, self._exact_base), self.size, dtype=np.int64)
-        return (
-            np.concatenate([graph, tail]),
-            np.concatenate([similarities, self._score(query, tail)]),
-        )
-
-    def _search_per_model(self, query: Vector, want: Want) -> tuple[Positions, Scores]:
-        """Rarest models exactly (up to SMALL_POPULATION rows in all), the rest via the graph."""
-        assert want.models is not None
-        k, users = want.per_model_k, want.users
-        exact: list[int] = []
-        budget = SMALL_POPULATION
-        for model in sorted(want.models, key=lambda m: self._population((m,), users)):
-            size = self._population((model,), users)
-            if size > budget:
-                break
-            exact.append(model)
-            budget -= size
-        large = [m for m in want.models if m not in exact]
-        positions = self._positions(tuple(exact), users)
-        chosen = [self._per_model(positions, self._score(query, positions), exact, k)]
-        # Enough candidates that the least common large model expects ~OVERFETCH * k.
-        rarest = min((self._population((m,), users) for m in large), default=1)
-        share = self._population(None, users) / max(1, rarest)
-        fetch = min(MAX_FETCH, max(MIN_FETCH, int(OVERFETCH * k * share)))
-        while large:
-            positions, scores = self._candidates(query, fetch)
-            keep = np.isin(self._users.view()[positions], users)
-            picked = self._per_model(positions[keep], scores[keep], large, k)
-            short = any(np.count_nonzero(self._models.view()[picked[0]] == m) < k for m in large)
-            if not short or fetch >= MAX_FETCH:
-                chosen.append(picked)
-                break
-            fetch = min(MAX_FETCH, fetch * 4)
-        return _concat(chosen)
-
-    def _search_overall(self, query: Vector, want: Want) -> tuple[Positions, Scores]:
-        if self._population(want.models, want.users) <= SMALL_POPULATION:
-            positions = self._positions(want.models, want.users)
-            return self._top(positions, self._score(query, positions), want.k)
-        fetch = min(MAX_FETCH, max(MIN_FETCH, int(2 * OVERFETCH * want.k)))
+    def _nearest_of(self, query: Vector, model: int, users: tuple[int, ...], k: int) -> Found:
+        """Up to `k` nearest visible rows of one model."""
+        graph = self._graphs.get(model)
+        visible = self._visible_count(model, users)
+        if graph is None or visible <= MODEL_EXACT_MAX:
+            positions = self._visible(model, users)
+            return _top(positions, self._score(query, positions), k)
+        rows = self._by_model[model].view()
+        tail = rows[len(graph) :]
+        tail = tail[np.isin(self._users.view()[tail], users)]
+        tail_found = (tail, self._score(query, tail))
+        # Over-fetch by the share of this model's graph rows the caller cannot see.
+        fetch = min(MAX_FETCH, len(graph), math.ceil(OVERFETCH * k * len(rows) / visible))
         while True:
-            positions, scores = self._candidates(query, fetch)
-            keep = np.isin(self._users.view()[positions], want.users)
-            if want.models is not None:
-                keep &= np.isin(self._models.view()[positions], want.models)
-            positions, scores = positions[keep], scores[keep]
-            if len(positions) >= want.k or fetch >= MAX_FETCH:
-                return self._top(positions, scores, want.k)
-            fetch = min(MAX_FETCH, fetch * 4)
+            positions, scores = graph.search(quantize(query[None, :])[0], fetch)
+            keep = np.isin(self._users.view()[positions], users)
+            found = _top(*_concat([(positions[keep], scores[keep]), tail_found]), k)
+            if len(found[0]) >= k or fetch >= min(MAX_FETCH, len(graph)):
+                return found
+            fetch = min(MAX_FETCH, len(graph), fetch * 4)
+
+    def _searched(self, model: int, users: tuple[int, ...]) -> bool:
+        """Whether this model's visible rows are found through its graph (else scanned)."""
+        return model in self._graphs and self._visible_count(model, users) > MODEL_EXACT_MAX
+
+    def _nearest_per_model(
+        self, query: Vector, models: Sequence[int], users: tuple[int, ...], k: int
+    ) -> Found:
+        """Up to `k` per model: graphs searched one by one, the rest scanned in one pass."""
+        models = [m for m in dict.fromkeys(models) if m in self._by_model]
+        searched = [m for m in models if self._searched(m, users)]
+        scanned = [m for m in models if m not in searched]
+        found = [self._nearest_of(query, m, users, k) for m in searched]
+        if scanned:
+            positions = np.concatenate([self._visible(m, users) for m in scanned])
+            scores = self._score(query, positions)
+            owners = self._models.view()[positions]
+            found.extend(_top(positions[owners == m], scores[owners == m], k) for m in scanned)
+        return _concat(found)
+
+    def _nearest_overall(
+        self, query: Vector, models: Sequence[int], users: tuple[int, ...], k: int
+    ) -> Found:
+        """The `k` nearest visible rows among `models`: graphs searched, the rest scanned."""
+        scanned: list[Positions] = []
+        found: list[Found] = []
+        for model in models:
+            if model not in self._by_model:
+                continue
+            if self._searched(model, users):
+                found.append(self._nearest_of(query, model, users, k))
+            else:
+                scanned.append(self._visible(model, users))
+        if scanned:
+            positions = np.concatenate(scanned)
+            found.append(_top(positions, self._score(query, positions), k))
+        return _top(*_concat(found), k)
 
 
-def _concat(parts: list[tuple[Positions, Scores]]) -> tuple[Positions, Scores]:
+def _top(positions: Positions, scores: Scores, count: int) -> Found:
+    if count <= 0:
+        return _concat([])
+    if len(positions) > count:
+        keep = np.argpartition(-scores, count - 1)[:count]
+        positions, scores = positions[keep], scores[keep]
+    return positions, scores
+
+
+def _concat(parts: Sequence[Found]) -> Found:
     if not parts:
         return np.empty(0, np.int64), np.empty(0, np.float32)
     return (
         np.concatenate([p for p, _ in parts]),
-        np.concatenate([s for _, s in parts]),
+        np.concatenate([s for _, s in parts]).astype(np.float32),
     )
