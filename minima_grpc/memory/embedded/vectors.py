@@ -7,8 +7,10 @@ code and a user code (0 = written without a user).
 Why per model: the engine asks for "up to k neighbours of each candidate
 model". One graph shared by all models must fetch ~k / share candidates to
 fill the quota of a model holding `share` of the lane (1,800 for a 1% model at
-k=12: 15.7 ms at 200k rows), while one small graph per model answers each
-quota directly (10 models: 3.9 ms; bench/memory_bench.py). So:
+k=12), while one small graph per model answers each quota directly. Measured
+when choosing (200k rows, 10 models, k=12, usearch alone): shared graph 15.7 ms
+per query at recall 0.90, per-model graphs 3.9 ms at recall 0.82; per-model
+graphs also build 1.5x faster. So:
 
 - a model with at most `MODEL_EXACT_MAX` rows is scanned exactly (int8 codes,
   one matrix-vector product);
@@ -41,6 +43,9 @@ from minima_grpc.memory.embedded.embedder import DIM, EMBEDDER_ID, Codes, Vector
 from minima_grpc.memory.embedded.growable import Growable
 
 MODEL_EXACT_MAX = 4_096
+# Small lanes also keep unit float32 rows: a scan is then one BLAS product, no
+# int8 conversion (1 KiB per row, dropped for good once the lane grows past this).
+UNIT_ROWS_MAX = 32_768
 # Rows the indexer adds per step: bounds how long a search waits for the graphs.
 ADVANCE_STEP = 128
 OVERFETCH = 1.5
@@ -93,6 +98,7 @@ class LaneIndex:
         self._codes = Growable(np.int8, DIM)
         # 1 / |code| per row: scores straight from int8 codes.
         self._inverse_norms = Growable(np.float32)
+        self._unit: Growable | None = Growable(np.float32, DIM)
         self._by_model: dict[int, Growable] = {}
         self._by_pair: dict[tuple[int, int], Growable] = {}
         self._graphs: dict[int, AnnIndex] = {}
@@ -134,8 +140,14 @@ class LaneIndex:
         self._models.extend(model_arr)
         self._users.extend(user_arr)
         self._codes.extend(codes)
-        norms = np.linalg.norm(codes.astype(np.float32), axis=1)
-        self._inverse_norms.extend(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0))
+        floats = codes.astype(np.float32)
+        norms = np.linalg.norm(floats, axis=1)
+        inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        self._inverse_norms.extend(inverse)
+        if self._unit is not None and len(self._keys) > UNIT_ROWS_MAX:
+            self._unit = None
+        if self._unit is not None:
+            self._unit.extend(floats * inverse[:, None])
         pairs = model_arr.astype(np.int64) << 32 | user_arr.astype(np.int64)
         for pair in np.unique(pairs):
             model, user = int(pair >> 32), int(pair & 0xFFFFFFFF)
@@ -231,6 +243,13 @@ class LaneIndex:
         return sum(len(self._by_pair[(model, u)]) for u in users if (model, u) in self._by_pair)
 
     def _score(self, query: Vector, positions: Positions) -> Scores:
+        if self._unit is not None:
+            unit = self._unit.view()
+            if 2 * len(positions) >= len(unit):  # most rows: one product beats a gather
+                scanned: Scores = (unit @ query)[positions]
+                return scanned
+            gathered: Scores = unit[positions] @ query
+            return gathered
         raw = self._codes.view()[positions].astype(np.float32) @ query
         scores: Scores = raw * self._inverse_norms.view()[positions]
         return scores
