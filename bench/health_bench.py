@@ -21,48 +21,18 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from bench.idle_engine import IdleEngine
+from bench.proc import cpu_seconds
 from minima_grpc.auth import build_authenticator
 from minima_grpc.cli.logs import configure_logging
 from minima_grpc.config import load_config
-from minima_grpc.engine import types as d
 from minima_grpc.server import MinimaServer
 
 WARM_UP_CALLS = 200
-
-
-class _IdleEngine:
-    """Starts and closes; health checks never call anything else."""
-
-    async def recommend(self, scope: d.Scope, request: d.RecommendRequest) -> d.RecommendResponse:
-        raise NotImplementedError
-
-    async def recommend_workflow(
-        self, scope: d.Scope, request: d.WorkflowRequest
-    ) -> d.WorkflowResponse:
-        raise NotImplementedError
-
-    async def feedback(self, scope: d.Scope, request: d.FeedbackRequest) -> d.FeedbackResponse:
-        raise NotImplementedError
-
-    async def list_models(self, query: d.ModelsQuery) -> d.ModelsResponse:
-        raise NotImplementedError
-
-    async def strategies(self, scope: d.Scope, query: d.StrategiesQuery) -> d.StrategiesResponse:
-        raise NotImplementedError
-
-    async def health(self, scope: d.Scope | None) -> d.HealthReport:
-        raise NotImplementedError
-
-    async def start(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
 
 
 async def _run_server(kind: str) -> None:
@@ -83,7 +53,7 @@ async def _run_server(kind: str) -> None:
         return
     config = load_config()
     configure_logging(config.log_level)
-    server = MinimaServer(config, _IdleEngine(), build_authenticator(config))
+    server = MinimaServer(config, IdleEngine(), build_authenticator(config))
     await server.start()
     print(server.port, flush=True)
     await stop.wait()
@@ -98,12 +68,6 @@ class Level:
     p99_ms: float
     calls_per_s: float
     server_cpu_us: float  # server process CPU time per call: steadier than wall time
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _measure(
@@ -121,11 +85,11 @@ async def _measure(
             await stub.Check(request, timeout=10)
             latencies.append(time.perf_counter() - started)
 
-    cpu_before = _cpu_seconds(server_pid)
+    cpu_before = cpu_seconds(server_pid)
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
-    cpu = _cpu_seconds(server_pid) - cpu_before
+    cpu = cpu_seconds(server_pid) - cpu_before
     cuts = statistics.quantiles(latencies, n=100)
     return Level(
         concurrency=concurrency,

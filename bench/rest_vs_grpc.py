@@ -29,11 +29,12 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import grpc
 import httpx
 
+from bench.idle_engine import IdleEngine
+from bench.proc import cpu_seconds
 from minima_grpc import v1
 from minima_grpc.auth import build_authenticator
 from minima_grpc.auth.keys import KeyStore
@@ -61,7 +62,7 @@ REQUEST = {
 WARM_UP_CALLS = 200
 
 
-class _CannedEngine:
+class _CannedEngine(IdleEngine):
     """Answers Recommend with one fixed, realistic response (8 ranked models with
     evidence); nothing else is benchmarked."""
 
@@ -103,29 +104,6 @@ class _CannedEngine:
 
     async def recommend(self, scope: d.Scope, request: d.RecommendRequest) -> d.RecommendResponse:
         return self._response
-
-    async def recommend_workflow(
-        self, scope: d.Scope, request: d.WorkflowRequest
-    ) -> d.WorkflowResponse:
-        raise NotImplementedError
-
-    async def feedback(self, scope: d.Scope, request: d.FeedbackRequest) -> d.FeedbackResponse:
-        raise NotImplementedError
-
-    async def list_models(self, query: d.ModelsQuery) -> d.ModelsResponse:
-        raise NotImplementedError
-
-    async def strategies(self, scope: d.Scope, query: d.StrategiesQuery) -> d.StrategiesResponse:
-        raise NotImplementedError
-
-    async def health(self, scope: d.Scope | None) -> d.HealthReport:
-        raise NotImplementedError
-
-    async def start(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
 
 
 def _engine(kind: str, config: Config) -> RoutingEngine:
@@ -195,12 +173,6 @@ class Result:
     server_cpu_us: float
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 Call = Callable[[int], Awaitable[None]]  # worker index -> one request
 
 
@@ -216,11 +188,11 @@ async def _measure(name: str, call: Call, pid: int, concurrency: int, calls: int
             await call(index)
             latencies.append(time.perf_counter() - started)
 
-    cpu_before = _cpu_seconds(pid)
+    cpu_before = cpu_seconds(pid)
     started = time.perf_counter()
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
     elapsed = time.perf_counter() - started
-    cpu = _cpu_seconds(pid) - cpu_before
+    cpu = cpu_seconds(pid) - cpu_before
     return Result(
         transport=name,
         concurrency=concurrency,
