@@ -12,6 +12,7 @@ import sys
 BENCHMARKS: dict[str, str] = {
     "engine": "bench.engine_bench",
     "health": "bench.health_bench",
+    "memory": "bench.memory_bench",
     "mubit": "bench.mubit_bench",
     "rest-vs-grpc": "bench.rest_vs_grpc",
     "routing-quality": "bench.routing_quality",

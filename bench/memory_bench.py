@@ -299,6 +299,9 @@ async def _quality(
             await memory.wait_indexed()
             seeded = time.perf_counter() - started
             same_task, knn, brier_base, brier_task, latencies = [], [], [], [], []
+            # Similarity of recalled neighbours per task: how alike a shared
+            # preamble makes prompts look (near 1: no contrast left to weigh by).
+            spread: dict[str, list[float]] = {t: [] for t in tasks}
             for sample in test:
                 truth = np.array(sample.scores)
                 t0 = time.perf_counter()
@@ -307,6 +310,7 @@ async def _quality(
                 )
                 latencies.append(time.perf_counter() - t0)
                 nearest = max(hits, key=lambda h: h.similarity)
+                spread[sample.eval_name].extend(h.similarity for h in hits)
                 same_task.append(train_task.get(nearest.record.task_text) == sample.eval_name)
                 predicted = base.copy()
                 for m, model in enumerate(models):
@@ -322,6 +326,10 @@ async def _quality(
             await memory.close()
     print(f"train outcomes seeded: {len(records)} in {seeded:.1f} s; test prompts: {len(test)}")
     print(f"nearest train neighbour has the same task: {np.mean(same_task):.3%}")
+    print(
+        "mean similarity of recalled neighbours: "
+        + ", ".join(f"{t} {np.mean(v):.2f}" for t, v in spread.items())
+    )
     print(
         f"Brier (lower is better), k={k} per model: kNN {np.mean(knn):.4f} | "
         f"model base rate {np.mean(brier_base):.4f} | per-task rate (oracle task label) "

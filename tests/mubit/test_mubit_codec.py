@@ -16,7 +16,7 @@ from minima_grpc.memory.mubit.codec import (
     recalled_from_evidence,
     strategy_from_wire,
 )
-from minima_grpc.memory.mubit.pending_codec import decode_pending, encode_pending
+from minima_grpc.memory.pending_codec import decode_pending, encode_pending
 from minima_grpc.memory.protocol import OutcomeRecord, PendingRecommendation
 
 OutcomeFactory = Callable[..., OutcomeRecord]

@@ -6,6 +6,9 @@ with a `user_id` sees that user's outcomes plus the lane's shared ones
 (written without a user, e.g. seeds); a scope without one sees shared
 outcomes only. Unknown entry ids are ignored, never an error.
 
+Concurrent `remember` calls of a tenant share one transaction (batcher.py),
+each returning only once its record is committed (synchronous=FULL).
+
 Recall returns cosine similarity of the lane's TF-IDF vectors, in [0, 1];
 `knowledge_confidence` starts at 0.5 and moves toward 1 or 0 with each
 reinforcement; `is_stale` marks outcomes older than `stale_after`.

@@ -47,7 +47,7 @@ from minima_grpc.memory.embedded.reflection import StoredLesson, consolidate, ra
 from minima_grpc.memory.embedded.schema import connect, open_tenant_file
 from minima_grpc.memory.embedded.settings import EmbeddedSettings
 from minima_grpc.memory.embedded.vectors import ADVANCE_STEP, Want
-from minima_grpc.memory.mubit.pending_codec import decode_pending, encode_pending
+from minima_grpc.memory.pending_codec import decode_pending, encode_pending
 from minima_grpc.memory.protocol import (
     Lesson,
     OutcomeRecord,

@@ -2,8 +2,8 @@
 store on mubit-sdk, with the caller's key passed through on every call.
 
 Modules: `connector` (per-key SDK clients, worker pool, deadlines), `errors`
-(SDK failures -> domain errors), `codec` / `pending_codec` (wire JSON <->
-domain records), `memory` (the `Memory` protocol), `recstore` (the
+(SDK failures -> domain errors), `codec` (wire JSON <-> domain
+records), `memory` (the `Memory` protocol), `recstore` (the
 `RecommendationStore` every replica shares), `keys` (tenant and fingerprint
 of a key), `settings`.
 

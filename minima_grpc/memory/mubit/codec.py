@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from minima_grpc.engine.types import Difficulty, Outcome, Strategy, TaskType
+from minima_grpc.memory.pending_codec import parse_timestamp
 from minima_grpc.memory.protocol import OutcomeRecord, RecalledOutcome
 
 OUTCOME_KIND = "outcome"
@@ -83,17 +83,6 @@ def _opt_float(value: object) -> float | None:
             return None
         return number if math.isfinite(number) else None
     return None
-
-
-def parse_timestamp(value: object) -> datetime | None:
-    """An ISO-8601 string as an aware datetime (naive means UTC); None if unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def outcome_from_metadata(text: str, meta: Mapping[str, Any]) -> OutcomeRecord | None:

@@ -28,12 +28,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from minima_grpc.engine.types import Scope
-from minima_grpc.memory.mubit.codec import decode_json_object, parse_timestamp
+from minima_grpc.memory.mubit.codec import decode_json_object
 from minima_grpc.memory.mubit.connector import MubitConnector
 from minima_grpc.memory.mubit.errors import bad_response
 from minima_grpc.memory.mubit.keys import fingerprint
 from minima_grpc.memory.mubit.lru import Lru
-from minima_grpc.memory.mubit.pending_codec import decode_pending, encode_pending
+from minima_grpc.memory.pending_codec import decode_pending, encode_pending, parse_timestamp
 from minima_grpc.memory.protocol import PendingRecommendation
 
 _log = logging.getLogger(__name__)

@@ -1,12 +1,13 @@
-"""PendingRecommendation <-> the JSON object stored in Mubit metadata."""
+"""PendingRecommendation <-> a JSON object: the form both backends store it in
+(a compressed blob in the embedded SQLite file, metadata in Mubit)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from minima_grpc.engine.types import Difficulty, TaskType
-from minima_grpc.memory.mubit.codec import parse_timestamp
 from minima_grpc.memory.protocol import PendingRecommendation
 
 
@@ -60,3 +61,14 @@ def decode_pending(raw: object) -> PendingRecommendation | None:
 
 def _optional_str(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """An ISO-8601 string as an aware datetime (naive means UTC); None if unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
