@@ -63,6 +63,8 @@ class Config:
     shutdown_drain_s: float = 1.0
     shutdown_grace_s: float = 10.0
     enable_reflection: bool = True
+    # Bounded, seeded exploration of thinly-evidenced models (engine/explore.py).
+    exploration: bool = True
     mubit_endpoint: str = "http://127.0.0.1:3000"
     # HTTP by default: "auto" tries gRPC first on every call, and keyed lookup is
     # HTTP-only in mubit-sdk anyway.
@@ -296,6 +298,12 @@ SETTINGS: tuple[Setting, ...] = (
         "MINIMA_ENABLE_REFLECTION",
         _bool,
         "serve gRPC reflection (for grpcurl)",
+    ),
+    Setting(
+        "exploration",
+        "MINIMA_EXPLORATION",
+        _bool,
+        "try thinly-evidenced models now and then (seeded; warned as exploration_pick)",
     ),
     Setting("mubit_endpoint", "MUBIT_ENDPOINT", _endpoint, "Mubit endpoint (memory=mubit)"),
     Setting(

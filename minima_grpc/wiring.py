@@ -25,7 +25,11 @@ def build_engine(config: Config, env: Mapping[str, str] | None = None) -> Routin
     catalog = load_catalog(config.catalog_path)
     reasoner_config = ReasonerConfig.from_env(os.environ if env is None else env)
     reasoner = build_reasoner(reasoner_config) if reasoner_config is not None else None
-    settings = replace(EngineSettings(), recall_timeout_ms=config.recall_timeout_ms)
+    settings = replace(
+        EngineSettings(),
+        recall_timeout_ms=config.recall_timeout_ms,
+        exploration=config.exploration,
+    )
     if reasoner_config is not None:
         settings = replace(settings, reasoner_timeout_ms=reasoner_config.timeout_ms)
     memory, store = open_memory(config)

@@ -15,22 +15,30 @@ both. Per model the weights add up to an evidence mass W and a success mass WS
 (weight x quality). Realized costs and output tokens of the same neighbours
 give the observed and rescaled cost tiers (weighted means: expected cost is a
 mean).
+
+A recall carries a hundred or more neighbours per model, so the arithmetic
+runs on numpy columns; only the heaviest few neighbours per model are kept as
+objects (for evidence refs and feedback credit).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+import numpy as np
+import numpy.typing as npt
+
 from minima_grpc.engine.settings import EngineSettings
 from minima_grpc.memory.protocol import RecalledOutcome
 
+FloatArray = npt.NDArray[np.float64]
+
 
 class WeightedNeighbour(NamedTuple):
-    """A recalled outcome and its weight (a tuple: hundreds are built per request)."""
+    """A recalled outcome and its weight."""
 
     outcome: RecalledOutcome
     weight: float
@@ -45,7 +53,9 @@ class ModelEvidence:
     model_id: str
     weight: float
     success_mass: float
-    # Heaviest first.
+    # Neighbours with a positive weight (all of them count in the masses).
+    count: int
+    # The heaviest of them, heaviest first (at most settings.kept_neighbours_per_model).
     neighbours: tuple[WeightedNeighbour, ...]
     observed_cost: float | None
     cost_samples: int
@@ -57,43 +67,71 @@ class ModelEvidence:
         return self.success_mass / self.weight if self.weight > 0 else 0.0
 
 
-class NeighbourWeigher:
-    """The weight formula with its settings folded into constants: it runs for
-    every recalled neighbour of every request."""
+class _Columns(NamedTuple):
+    """One row per neighbour."""
 
-    def __init__(self, best_similarity: float, now: datetime, settings: EngineSettings) -> None:
-        self._now = now.timestamp()
-        self._floor = settings.similarity_floor
-        self._best = max(best_similarity, settings.similarity_floor)
-        self._power = settings.similarity_power
-        self._reliability_floor = settings.reliability_floor
-        # decay = 0.5 ** (age / half-life) = exp(-age * ln 2 / half-life), age in seconds
-        self._decay_rate = math.log(2.0) / (settings.age_half_life_days * 86400.0)
-        self._decay_floor = settings.age_weight_floor
-        self._stale = settings.stale_weight
-        self._seed = settings.seed_weight
+    model: FloatArray  # index into the candidate ids
+    similarity: FloatArray
+    confidence: FloatArray
+    recorded_at: FloatArray  # POSIX seconds
+    stale: FloatArray  # 1.0 when marked stale
+    seeded: FloatArray  # 1.0 when seeded from a dataset
+    quality: FloatArray
+    cost: FloatArray  # 0.0 when unknown
+    output_tokens: FloatArray  # 0.0 when unknown
 
-    def __call__(self, outcome: RecalledOutcome) -> float:
-        # Plain comparisons instead of min()/max(): this is the hot loop.
-        similarity = outcome.similarity
-        if similarity <= self._floor:
-            return 0.0
-        closeness = similarity / self._best
-        closeness = 1.0 if closeness > 1.0 else closeness
-        kernel = closeness * closeness if self._power == 2.0 else closeness**self._power
-        kc = outcome.knowledge_confidence
-        kc = 0.0 if kc < 0.0 else 1.0 if kc > 1.0 else kc
-        weight = kernel * (self._reliability_floor + (1.0 - self._reliability_floor) * kc)
-        record = outcome.record
-        age = self._now - record.recorded_at.timestamp()
-        if age > 0.0:
-            decay = math.exp(-age * self._decay_rate)
-            weight *= decay if decay > self._decay_floor else self._decay_floor
-        if outcome.is_stale:
-            weight *= self._stale
-        if record.source.startswith("seed"):
-            weight *= self._seed
-        return float(weight)
+
+def _columns(
+    outcomes: Iterable[RecalledOutcome], index: Mapping[str, int]
+) -> tuple[_Columns, list[RecalledOutcome]]:
+    """Columns of the outcomes about indexed models, each entry once (a backend
+    may return an entry twice; the first counts), and those outcomes in order.
+    The one pass over Python objects: it is most of the aggregation's cost."""
+    seen: set[str] = set()
+    kept: list[RecalledOutcome] = []
+    flat: list[float] = []
+    add = flat.extend
+    for o in outcomes:
+        r = o.record
+        i = index.get(r.model_id)
+        if i is None or o.entry_id in seen:
+            continue
+        seen.add(o.entry_id)
+        kept.append(o)
+        add((i, o.similarity, o.knowledge_confidence, r.recorded_at.timestamp(), o.is_stale,
+             r.source.startswith("seed"), r.quality, r.cost_usd or 0.0,
+             r.output_tokens or 0))  # fmt: skip
+    table = np.array(flat, dtype=np.float64).reshape(len(kept), len(_Columns._fields))
+    return _Columns(*table.T), kept
+
+
+def _weights(c: _Columns, best: float, now: datetime, settings: EngineSettings) -> FloatArray:
+    floor = settings.similarity_floor
+    closeness = np.minimum(c.similarity / max(best, floor, 1e-12), 1.0)
+    power = settings.similarity_power
+    kernel = np.where(c.similarity > floor, closeness if power == 1.0 else closeness**power, 0.0)
+    rf = settings.reliability_floor
+    reliability = rf + (1.0 - rf) * np.clip(c.confidence, 0.0, 1.0)
+    # decay = 0.5 ** (age / half-life), floored; records from the future do not decay
+    age = np.maximum(now.timestamp() - c.recorded_at, 0.0)
+    decay = np.maximum(np.exp2(-age / (settings.age_half_life_days * 86400.0)),
+                       settings.age_weight_floor)  # fmt: skip
+    decay = np.where(age > 0.0, decay, 1.0)
+    stale = np.where(c.stale > 0.0, settings.stale_weight, 1.0)
+    seeded = np.where(c.seeded > 0.0, settings.seed_weight, 1.0)
+    weights: FloatArray = kernel * reliability * decay * stale * seeded
+    return weights
+
+
+def neighbour_weights(
+    outcomes: Sequence[RecalledOutcome],
+    best_similarity: float,
+    now: datetime,
+    settings: EngineSettings,
+) -> FloatArray:
+    """The weight of each (distinct) outcome, its kernel relative to `best_similarity`."""
+    columns, _ = _columns(outcomes, {o.record.model_id: 0 for o in outcomes})
+    return _weights(columns, best_similarity, now, settings)
 
 
 def aggregate(
@@ -103,60 +141,59 @@ def aggregate(
     settings: EngineSettings,
 ) -> dict[str, ModelEvidence]:
     """Evidence for every candidate that has at least one weighted neighbour."""
-    wanted = set(candidate_ids)
-    relevant = [o for o in neighbours if o.record.model_id in wanted]
-    if not relevant:
+    ids = list(dict.fromkeys(candidate_ids))
+    columns, kept = _columns(neighbours, {model_id: i for i, model_id in enumerate(ids)})
+    if not kept:
         return {}
-    weigh = NeighbourWeigher(max(o.similarity for o in relevant), now, settings)
-    grouped: dict[str, dict[str, WeightedNeighbour]] = {}
-    for outcome in relevant:
-        weight = weigh(outcome)
-        if weight <= 0.0:
-            continue
-        model_id = outcome.record.model_id
-        by_entry = grouped.get(model_id)
-        if by_entry is None:
-            by_entry = grouped[model_id] = {}
-        # A backend may return an entry twice; it counts once (first seen).
-        if outcome.entry_id not in by_entry:
-            by_entry[outcome.entry_id] = WeightedNeighbour(outcome, weight)
-    return {
-        model_id: _summarise(model_id, by_entry.values(), settings.observed_min_samples)
-        for model_id, by_entry in grouped.items()
-    }
+    weights = _weights(columns, float(columns.similarity.max()), now, settings)
+    return _summarise(ids, weights, columns, kept, settings)
 
 
 def _summarise(
-    model_id: str, items: Iterable[WeightedNeighbour], min_samples: int
-) -> ModelEvidence:
-    ranked = tuple(sorted(items, key=_heaviest_first))
-    weight = success = 0.0
+    ids: Sequence[str],
+    weights: FloatArray,
+    c: _Columns,
+    kept: Sequence[RecalledOutcome],
+    settings: EngineSettings,
+) -> dict[str, ModelEvidence]:
+    n_models = len(ids)
+    model = c.model.astype(np.int64)
+
+    def per_model(values: FloatArray) -> FloatArray:
+        # (float already with weights; the cast only informs the type checker)
+        return np.bincount(model, weights=values, minlength=n_models).astype(np.float64, copy=False)
+
+    counted = weights > 0.0
+    count = per_model(counted.astype(np.float64))
+    mass = per_model(weights)
+    success = per_model(weights * c.quality)
     # Realized costs and output tokens: positive samples only, weighted like the evidence.
-    cost_n = token_n = 0
-    cost_sum = cost_weights = token_sum = token_weights = 0.0
-    for n in ranked:
-        record, w = n.outcome.record, n.weight
-        weight += w
-        success += w * record.quality
-        if record.cost_usd is not None and record.cost_usd > 0:
-            cost_n += 1
-            cost_sum += w * record.cost_usd
-            cost_weights += w
-        if record.output_tokens is not None and record.output_tokens > 0:
-            token_n += 1
-            token_sum += w * record.output_tokens
-            token_weights += w
-    return ModelEvidence(
-        model_id=model_id,
-        weight=weight,
-        success_mass=success,
-        neighbours=ranked,
-        observed_cost=cost_sum / cost_weights if cost_n >= min_samples else None,
-        cost_samples=cost_n,
-        observed_output_tokens=token_sum / token_weights if token_n >= min_samples else None,
-        token_samples=token_n,
-    )
-
-
-def _heaviest_first(n: WeightedNeighbour) -> tuple[float, str]:
-    return -n.weight, n.outcome.entry_id
+    has_cost, has_tokens = counted & (c.cost > 0.0), counted & (c.output_tokens > 0.0)
+    cost_n = per_model(has_cost.astype(np.float64))
+    token_n = per_model(has_tokens.astype(np.float64))
+    cost_sum, cost_w = per_model(weights * c.cost * has_cost), per_model(weights * has_cost)
+    token_sum = per_model(weights * c.output_tokens * has_tokens)
+    token_w = per_model(weights * has_tokens)
+    # Heaviest first within each model; ties keep recall order (stable sort).
+    ranked = np.lexsort((-weights, model))
+    ranked = ranked[counted[ranked]]
+    order: list[int] = ranked.tolist()
+    starts: list[int] = np.searchsorted(model[ranked], np.arange(n_models)).tolist()
+    keep, min_samples = settings.kept_neighbours_per_model, settings.observed_min_samples
+    evidence = {}
+    for i in np.flatnonzero(count > 0).tolist():
+        top = order[starts[i] : starts[i] + min(keep, int(count[i]))]
+        evidence[ids[i]] = ModelEvidence(
+            model_id=ids[i],
+            weight=float(mass[i]),
+            success_mass=float(success[i]),
+            count=int(count[i]),
+            neighbours=tuple(WeightedNeighbour(kept[j], float(weights[j])) for j in top),
+            observed_cost=float(cost_sum[i] / cost_w[i]) if cost_n[i] >= min_samples else None,
+            cost_samples=int(cost_n[i]),
+            observed_output_tokens=(
+                float(token_sum[i] / token_w[i]) if token_n[i] >= min_samples else None
+            ),
+            token_samples=int(token_n[i]),
+        )
+    return evidence

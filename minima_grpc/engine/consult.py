@@ -61,7 +61,7 @@ async def escalate(
     blended, moved = _blend(scored, advice, {c.model_id for c in shown}, settings)
     if not moved and reclassified is None:
         return Escalation(decision, reasons, None, False)
-    redecided = decide(plan.request, blended, decision.selection.threshold, settings)
+    redecided = decide(plan.request, blended, settings)
     return Escalation(redecided, reasons, "reasoner_consulted", reclassified is not None)
 
 

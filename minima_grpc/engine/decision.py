@@ -12,7 +12,7 @@ from minima_grpc.engine.aggregate import ModelEvidence
 from minima_grpc.engine.classify import Classification
 from minima_grpc.engine.cost import CostBasis, choose_basis, expected_tokens, price
 from minima_grpc.engine.predict import Candidate, predict
-from minima_grpc.engine.select import Selection, select
+from minima_grpc.engine.select import Selection, select, threshold
 from minima_grpc.engine.settings import EngineSettings
 from minima_grpc.engine.types import RecommendRequest
 
@@ -70,11 +70,14 @@ def score(
     return Scored(cls, tuple(candidates), basis)
 
 
-def decide(
-    request: RecommendRequest, scored: Scored, tau: float, settings: EngineSettings
-) -> Decision:
-    """Apply the cost budget, then pick. A budget nothing meets is relaxed."""
+def decide(request: RecommendRequest, scored: Scored, settings: EngineSettings) -> Decision:
+    """Apply the cost budget, set tau from the slider and the pool, then pick.
+    A budget nothing meets is relaxed."""
     pool = scored.candidates
     budget = request.constraints.max_cost_per_call
     within = pool if budget is None else tuple(c for c in pool if c.cost <= budget)
-    return Decision(scored, select(within or pool, tau, settings), not within)
+    chosen = within or pool
+    tradeoff = or_default(request.cost_quality_tradeoff, settings.default_tradeoff)
+    best = max(c.predicted_success for c in chosen)
+    tau = threshold(tradeoff, request.constraints.min_quality, best, settings)
+    return Decision(scored, select(chosen, tau, settings), not within)

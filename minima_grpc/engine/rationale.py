@@ -11,7 +11,7 @@ from minima_grpc.engine.types import DecisionBasis, EvidenceRef
 def rationale(c: Candidate, classification: Classification, tau: float, basis: CostBasis) -> str:
     label = f"{classification.task_type.value}/{classification.difficulty.value}"
     if c.evidence is not None and c.confidence > 0:
-        n = len(c.evidence.neighbours)
+        n = c.evidence.count
         knowledge = (
             f"{n} similar past outcome{'s' if n != 1 else ''} "
             f"(weight {c.evidence.weight:.2f}, weighted success {c.evidence.success_rate:.0%}) "

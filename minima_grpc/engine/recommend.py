@@ -3,7 +3,8 @@
 plan():  validate, classify, apply hard constraints. Pure: raises on bad input
          before anything is read or written (a workflow plans every step first).
 run():   recall -> aggregate -> price + predict every candidate -> budget ->
-         threshold -> pick -> escalation (optional reasoner) -> persist -> respond.
+         threshold -> pick -> escalation (optional reasoner) -> exploration ->
+         persist -> respond.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from minima_grpc.engine.aggregate import aggregate
 from minima_grpc.engine.candidates import eligible_models
 from minima_grpc.engine.classify import classify
 from minima_grpc.engine.consult import escalate
-from minima_grpc.engine.decision import Plan, decide, or_default, score
+from minima_grpc.engine.decision import Plan, decide, score
 from minima_grpc.engine.errors import BackendUnavailable, Unauthenticated
+from minima_grpc.engine.explore import exploration_seed, explore
 from minima_grpc.engine.reasoner import Reasoner
 from minima_grpc.engine.recall import recall_neighbours
 from minima_grpc.engine.respond import pending_recommendation, recommend_response
-from minima_grpc.engine.select import threshold
 from minima_grpc.engine.settings import EngineSettings
 from minima_grpc.engine.types import RecommendRequest, RecommendResponse, Scope
 from minima_grpc.engine.validate import Violations, check_recommend
@@ -98,11 +99,11 @@ class Recommender:
         )
         recall = await recall_neighbours(self._memory, scope, query, settings.recall_timeout_ms)
         evidence = aggregate(recall.neighbours, ids, now, settings)
-        tradeoff = or_default(request.cost_quality_tradeoff, settings.default_tradeoff)
-        tau = threshold(tradeoff, request.constraints.min_quality, settings)
-        first = decide(request, score(plan, plan.classification, evidence, settings), tau, settings)
+        first = decide(request, score(plan, plan.classification, evidence, settings), settings)
         escalation = await escalate(plan, first, evidence, self._reasoner, settings)
-        decision = escalation.decision
+        seed = exploration_seed(scope, plan.text)
+        exploration = explore(request, escalation.decision, seed, settings)
+        decision = exploration.decision
 
         warnings = [recall.warning] if recall.warning else []
         warnings += ["llm_classified"] if escalation.reclassified else []
@@ -110,6 +111,7 @@ class Recommender:
         warnings += [f"escalation_suggested:{r}" for r in escalation.reasons]
         warnings += [escalation.reasoner_warning] if escalation.reasoner_warning else []
         warnings += [] if decision.selection.met_threshold else ["no_model_meets_threshold"]
+        warnings += [exploration.warning] if exploration.warning else []
         warnings += ["cold_start"] if recall.warning is None and not evidence else []
         catalog_stale = self._catalog.is_stale(now)
         warnings += ["prices_stale"] if catalog_stale else []

@@ -42,12 +42,21 @@ class Selection:
 
     @property
     def met_threshold(self) -> bool:
-        return self.pick.predicted_success >= self.threshold
+        """Whether any candidate cleared tau (an exploration pick may not have)."""
+        return any(r.candidate.predicted_success >= self.threshold for r in self.ranked)
 
 
-def threshold(tradeoff: float, min_quality: float | None, settings: EngineSettings) -> float:
+def threshold(
+    tradeoff: float, min_quality: float | None, best: float, settings: EngineSettings
+) -> float:
+    """tau from the slider, lowered to within a slider-dependent margin of the
+    best candidate's prediction when none reaches it (no margin at 10), so a
+    high bar nothing can clear still prefers a cheap near-best model over the
+    priciest one. min_quality is a hard floor: it only raises tau."""
     slider = min(10.0, max(0.0, tradeoff)) / 10.0
     tau = settings.tau_min + slider * (settings.tau_max - settings.tau_min)
+    if settings.tau_margin_max is not None:
+        tau = min(tau, best - (1.0 - slider) * settings.tau_margin_max)
     return max(tau, min_quality) if min_quality is not None else tau
 
 
@@ -73,10 +82,10 @@ def select(candidates: Sequence[Candidate], tau: float, settings: EngineSettings
         )
     )
     pick = scored[0].candidate
-    return Selection(tuple(scored), _fallback(pick, candidates, settings), tau)
+    return Selection(tuple(scored), fallback_for(pick, candidates, settings), tau)
 
 
-def _fallback(
+def fallback_for(
     pick: Candidate, candidates: Sequence[Candidate], settings: EngineSettings
 ) -> Candidate | None:
     """The cheapest clearly more reliable retry target, if any."""

@@ -27,7 +27,9 @@ assert PACKAGED.refreshed_at is not None
 NOW = PACKAGED.refreshed_at + timedelta(days=1)
 SCOPE = Scope(tenant="tenant-a")
 # Tests assert behaviour, not speed: recall gets a deadline a loaded machine meets.
-RELAXED = EngineSettings(recall_timeout_ms=30_000, reasoner_timeout_ms=30_000)
+# Exploration pinned off whatever the default: these tests check the exploit pick
+# (test_explore.py switches it on).
+RELAXED = EngineSettings(recall_timeout_ms=30_000, reasoner_timeout_ms=30_000, exploration=False)
 
 
 class Clock:

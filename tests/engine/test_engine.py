@@ -82,7 +82,12 @@ async def test_the_slider_trades_cost_for_quality(rig: EngineRig) -> None:
     assert costs == sorted(costs)
     assert quality == sorted(quality)
     assert costs[0] < costs[2]
-    assert [p.threshold_used for p in picks] == pytest.approx([0.55, 0.735, 0.92])
+    # No model's prior reaches 0.92 on this hard proof: tau stays within 0.3, 0.15 and 0
+    # of the best prediction (at slider 10 the pick is the most likely model).
+    best = picks[2].recommended_model.predicted_success
+    assert best < 0.92
+    expected = [min(0.55, best - 0.3), min(0.735, best - 0.15), best]
+    assert [p.threshold_used for p in picks] == pytest.approx(expected, abs=1e-4)
 
 
 async def test_constraints_shape_the_candidate_set(rig: EngineRig) -> None:

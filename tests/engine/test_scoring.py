@@ -4,16 +4,18 @@ numbers checked by hand."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
-from minima_grpc.engine.aggregate import ModelEvidence, NeighbourWeigher, aggregate
+from minima_grpc.engine.aggregate import ModelEvidence, aggregate, neighbour_weights
 from minima_grpc.engine.cost import CostBasis, Price
 from minima_grpc.engine.escalate import escalation_reasons
 from minima_grpc.engine.predict import Candidate, blend, predict
 from minima_grpc.engine.select import cap_ranked, select, threshold
 from minima_grpc.engine.settings import EngineSettings
 from minima_grpc.engine.types import DecisionBasis
+from minima_grpc.memory.protocol import RecalledOutcome
 
 from .factories import NOW, entry, model, outcome, small_catalog
 
@@ -21,11 +23,17 @@ S = EngineSettings()
 
 
 def test_neighbour_weight_by_hand() -> None:
-    weigh = NeighbourWeigher(0.85, NOW, S)
+    linear = replace(S, similarity_power=1.0, similarity_floor=0.0)
+
+    def weigh(o: RecalledOutcome, settings: EngineSettings = S) -> float:
+        return float(neighbour_weights([o], 0.85, NOW, settings)[0])
+
     # the best match: kernel 1; reliability 0.3 + 0.7 * 0.7 = 0.79
     assert weigh(outcome("m", 1.0, entry_id="a")) == pytest.approx(0.79)
-    # half as close as the best: kernel 0.5^2
-    assert weigh(outcome("m", 1.0, entry_id="h", similarity=0.425)) == pytest.approx(0.25 * 0.79)
+    # half as close as the best: kernel 0.5^2, or 0.5 with a linear kernel
+    half = outcome("m", 1.0, entry_id="h", similarity=0.425)
+    assert weigh(half) == pytest.approx(0.25 * 0.79)
+    assert weigh(half, linear) == pytest.approx(0.5 * 0.79)
     # 90 days = one half-life; very old is floored at 0.2
     assert weigh(outcome("m", 1.0, entry_id="b", age_days=90)) == pytest.approx(0.79 * 0.5)
     assert weigh(outcome("m", 1.0, entry_id="c", age_days=3650)) == pytest.approx(0.79 * 0.2)
@@ -33,6 +41,7 @@ def test_neighbour_weight_by_hand() -> None:
     assert weigh(stale_seed) == pytest.approx(0.79 * 0.5 * 0.8)
     # at or below the absolute floor a neighbour does not count at all
     assert weigh(outcome("m", 1.0, entry_id="e", similarity=0.05)) == 0.0
+    assert weigh(outcome("m", 1.0, entry_id="e", similarity=0.0), linear) == 0.0
 
 
 def test_the_kernel_is_relative_to_the_best_match() -> None:
@@ -74,6 +83,18 @@ def test_aggregate_per_model_masses_and_observed_costs() -> None:
     assert lite.cost_samples == 1
 
 
+def test_every_neighbour_counts_but_only_the_heaviest_are_kept() -> None:
+    # 20 neighbours, similarity 0.85 * (20 - i) / 20: kernel ((20 - i) / 20) ** 2, kc 0.7;
+    # the last (similarity 0.0425) is below the floor and does not count
+    neighbours = [
+        outcome("m", 1.0, entry_id=f"n{i}", similarity=0.85 * (20 - i) / 20) for i in range(20)
+    ]
+    found = aggregate(neighbours, ["m"], NOW, S)["m"]
+    assert found.count == 19
+    assert found.weight == pytest.approx(0.79 * sum((j / 20) ** 2 for j in range(2, 21)))
+    assert [n.outcome.entry_id for n in found.neighbours] == [f"n{i}" for i in range(16)]
+
+
 def test_beta_blend_by_hand() -> None:
     # prior 0.85, k = 4; five best matches of weight 0.79, four of them successes
     evidence = aggregate(
@@ -91,11 +112,22 @@ def test_beta_blend_by_hand() -> None:
 
 
 def test_threshold_from_slider_and_min_quality() -> None:
-    assert threshold(0, None, S) == pytest.approx(0.55)
-    assert threshold(5, None, S) == pytest.approx(0.735)
-    assert threshold(10, None, S) == pytest.approx(0.92)
-    assert threshold(5, 0.9, S) == pytest.approx(0.9)
-    assert threshold(10, 0.5, S) == pytest.approx(0.92)  # min_quality only raises
+    reachable = 0.99  # the best candidate clears every slider's tau
+    assert threshold(0, None, reachable, S) == pytest.approx(0.55)
+    assert threshold(5, None, reachable, S) == pytest.approx(0.735)
+    assert threshold(10, None, reachable, S) == pytest.approx(0.92)
+    assert threshold(5, 0.9, reachable, S) == pytest.approx(0.9)
+    assert threshold(10, 0.5, reachable, S) == pytest.approx(0.92)  # min_quality only raises
+
+
+def test_threshold_stays_within_a_margin_of_the_best_prediction() -> None:
+    # best 0.8: slider 5 allows 0.5 * 0.3 = 0.15 below it, slider 10 none
+    assert threshold(5, None, 0.8, S) == pytest.approx(0.65)
+    assert threshold(10, None, 0.8, S) == pytest.approx(0.8)
+    assert threshold(0, None, 0.8, S) == pytest.approx(0.5)
+    # min_quality is still a hard floor, and the margin can be switched off
+    assert threshold(5, 0.7, 0.8, S) == pytest.approx(0.7)
+    assert threshold(5, None, 0.8, replace(S, tau_margin_max=None)) == pytest.approx(0.735)
 
 
 CATALOG = small_catalog(
