@@ -46,7 +46,16 @@ _SPACES = re.compile(r"\s+")
 
 
 def task_text(raw: str) -> str:
-    return _SPACES.sub(" ", raw).strip()[:MAX_TASK_TEXT]
+    """Whitespace-collapsed text; past MAX_TASK_TEXT, its start and its end.
+
+    Long prompts put the instructions first and the actual question last (a
+    few-shot preamble, RAG context), so both ends are kept, not just the head.
+    """
+    text = _SPACES.sub(" ", raw).strip()
+    if len(text) <= MAX_TASK_TEXT:
+        return text
+    head = MAX_TASK_TEXT // 4
+    return f"{text[:head]} … {text[len(text) - (MAX_TASK_TEXT - head - 3) :]}"
 
 
 @dataclass(frozen=True, slots=True)
