@@ -13,6 +13,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import inspect
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -65,6 +66,25 @@ class AroundInterceptor(grpc.aio.ServerInterceptor, abc.ABC):
     @abc.abstractmethod
     async def around(self, call: Call) -> Any:
         """Run around the call; return what `await call.proceed()` returned."""
+
+
+class CompletionInterceptor(AroundInterceptor):
+    """Observes every finished call: its final status code and duration."""
+
+    async def around(self, call: Call) -> Any:
+        started = time.perf_counter()
+        error: BaseException | None = None
+        try:
+            return await call.proceed()
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self.completed(call, final_code(call.context, error), time.perf_counter() - started)
+
+    @abc.abstractmethod
+    def completed(self, call: Call, code: grpc.StatusCode, elapsed_s: float) -> None:
+        """Called once per call, after it finished (even when it failed)."""
 
 
 def final_code(context: Context, error: BaseException | None) -> grpc.StatusCode:

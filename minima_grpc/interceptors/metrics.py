@@ -7,13 +7,11 @@ one process, as in tests, do not collide); the REST adapter serves it on
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
+import grpc
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 
-from minima_grpc.interceptors._base import AroundInterceptor, Call, final_code
+from minima_grpc.interceptors._base import Call, CompletionInterceptor
 
 # Seconds; dense below 100 ms where recommendations should land.
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -41,22 +39,11 @@ class ServerMetrics:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
-class MetricsInterceptor(AroundInterceptor):
+class MetricsInterceptor(CompletionInterceptor):
     def __init__(self, metrics: ServerMetrics) -> None:
         super().__init__()
         self._metrics = metrics
 
-    async def around(self, call: Call) -> Any:
-        started = time.perf_counter()
-        error: BaseException | None = None
-        try:
-            return await call.proceed()
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            code = final_code(call.context, error)
-            self._metrics.handled.labels(call.service, call.method_name, code.name).inc()
-            self._metrics.handling_seconds.labels(call.service, call.method_name).observe(
-                time.perf_counter() - started
-            )
+    def completed(self, call: Call, code: grpc.StatusCode, elapsed_s: float) -> None:
+        self._metrics.handled.labels(call.service, call.method_name, code.name).inc()
+        self._metrics.handling_seconds.labels(call.service, call.method_name).observe(elapsed_s)
