@@ -39,9 +39,9 @@ from minima_grpc.engine.types import (
 from minima_grpc.memory.factory import open_memory
 from minima_grpc.memory.protocol import (
     Memory,
+    Neighbours,
     OutcomeRecord,
     PendingRecommendation,
-    RecalledOutcome,
     RecallQuery,
     RecommendationStore,
 )
@@ -107,9 +107,9 @@ class TimedMemory:
     def __init__(self, inner: Memory) -> None:
         self._inner = inner
         self.recall_ms: list[float] = []
-        self.answers: dict[str, list[RecalledOutcome]] = {}
+        self.answers: dict[str, Neighbours] = {}
 
-    async def recall(self, scope: Scope, query: RecallQuery) -> list[RecalledOutcome]:
+    async def recall(self, scope: Scope, query: RecallQuery) -> Neighbours:
         started = time.perf_counter()
         try:
             found = await self._inner.recall(scope, query)
@@ -142,10 +142,10 @@ class ReplayMemory:
     """Answers each recall with the neighbours the real memory gave for the same
     text, instantly: what is left is the engine's own compute."""
 
-    def __init__(self, answers: dict[str, list[RecalledOutcome]]) -> None:
+    def __init__(self, answers: dict[str, Neighbours]) -> None:
         self._answers = answers
 
-    async def recall(self, scope: Scope, query: RecallQuery) -> list[RecalledOutcome]:
+    async def recall(self, scope: Scope, query: RecallQuery) -> Neighbours:
         return self._answers[query.text]
 
 

@@ -34,11 +34,12 @@ import itertools
 import random
 import resource
 import shutil
+import sqlite3
 import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,6 +48,7 @@ import numpy as np
 from minima_grpc.engine.types import Difficulty, Outcome, Scope, TaskType
 from minima_grpc.evaluation.dataset import Sample, load_routing_dataset
 from minima_grpc.memory.embedded import EmbeddedMemory, EmbeddedSettings, open_embedded
+from minima_grpc.memory.embedded.codec import entry_id
 from minima_grpc.memory.embedded.embedder import DocFrequencies, Features, embed, quantize
 from minima_grpc.memory.embedded.vectors import LaneIndex, Want
 from minima_grpc.memory.protocol import OutcomeRecord, RecallQuery
@@ -108,6 +110,18 @@ def _record(text: str, model: str, outcome: Outcome, key: str, when: datetime) -
         source="seed:bench",
         idempotency_key=key,
     )
+
+
+def _task_of_entries(root: Path, train: Sequence[Sample]) -> dict[str, str]:
+    """Entry id -> eval task of every stored outcome. Recall answers with entry
+    ids and labels, not texts, so the store's file says which sample each is."""
+    task = {s.sample_id: s.eval_name for s in train}
+    (path,) = root.rglob("memory.sqlite3")
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        (file_id,) = conn.execute("SELECT value FROM meta WHERE key = 'file_id'").fetchone()
+        rows = conn.execute("SELECT seq, idempotency_key FROM outcomes").fetchall()
+    # keys are "<sample id>|<model>" (_quality)
+    return {entry_id(file_id, seq): task[key.rpartition("|")[0]] for seq, key in rows}
 
 
 # -- synthetic prompts ---------------------------------------------------------------
@@ -286,7 +300,6 @@ async def _quality(
         for s in train
         for model, score in zip(models, s.scores, strict=True)
     ]
-    train_task = {s.prompt: s.eval_name for s in train}
     labels = np.array([s.scores for s in train])
     base = labels.mean(axis=0)
     tasks = sorted({s.eval_name for s in train})
@@ -298,6 +311,7 @@ async def _quality(
             await memory.remember_many(SCOPE, records)
             await memory.wait_indexed()
             seeded = time.perf_counter() - started
+            task_of = _task_of_entries(root, train)
             same_task, knn, brier_base, brier_task, latencies = [], [], [], [], []
             # Similarity of recalled neighbours per task: how alike a shared
             # preamble makes prompts look (near 1: no contrast left to weigh by).
@@ -309,14 +323,16 @@ async def _quality(
                     SCOPE, RecallQuery(text=sample.prompt, models=tuple(models), per_model_k=k)
                 )
                 latencies.append(time.perf_counter() - t0)
-                nearest = max(hits, key=lambda h: h.similarity)
-                spread[sample.eval_name].extend(h.similarity for h in hits)
-                same_task.append(train_task.get(nearest.record.task_text) == sample.eval_name)
+                nearest = hits.entry_ids[int(np.argmax(hits.similarity))]
+                spread[sample.eval_name].extend(hits.similarity.tolist())
+                same_task.append(task_of[nearest] == sample.eval_name)
                 predicted = base.copy()
+                by_row = np.array(hits.models_by_row())
                 for m, model in enumerate(models):
-                    mine = [h for h in hits if h.record.model_id == model]
-                    weight = sum(h.similarity for h in mine)
-                    wins = sum(h.similarity for h in mine if h.record.outcome is Outcome.SUCCESS)
+                    mine = by_row == model
+                    weight = hits.similarity[mine].sum()
+                    # quality is 1.0 for a success, 0.0 for a failure (_record)
+                    wins = (hits.similarity * hits.quality)[mine].sum()
                     # Beta smoothing toward the base rate (2 pseudo-observations).
                     predicted[m] = (wins + 2 * base[m]) / (weight + 2)
                 knn.append(((predicted - truth) ** 2).mean())
@@ -490,7 +506,7 @@ def tiers(argv: Sequence[str]) -> None:
             found, samples = [], []
             for q in queries:
                 t0 = time.perf_counter()
-                found.append([h.key for h in index.search(q, want)])
+                found.append(index.search(q, want).keys.tolist())
                 samples.append(time.perf_counter() - t0)
             return found, _percentile(samples, 50) * 1e3, _percentile(samples, 99) * 1e3
 

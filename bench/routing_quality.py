@@ -12,9 +12,11 @@ model's success on each test prompt:
 engine/settings.py and uses the engine's relative kernel, similarity / best.)
 Two selection rules turn predictions into picks over a sweep of their parameter:
 
-- threshold: the cheapest model whose prediction clears tau, else the most
-  likely one (the engine's rule, with its tau for slider 0, 1, ..., 10);
-- utility: the model maximising p - lambda * ln(price / cheapest price).
+- slider: the engine's rule (engine/select.py) at slider 0, 1, ..., 10: among
+  models whose prediction reaches tau_min, the one maximising
+  p - lambda(slider) * ln(price / cheapest price), else the most likely one;
+- utility: p - lambda * ln(price / cheapest price) over a fine sweep of lambda
+  and no floor (what the rule family could reach with any slider mapping).
 
 Also shown: routing by the benchmark label (each benchmark's train accuracy per
 model) and, as a bound for any per-benchmark router, the best choice per
@@ -36,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from minima_grpc.engine.select import price_sensitivity
 from minima_grpc.engine.settings import EngineSettings
 from minima_grpc.evaluation.baselines import measure_baselines
 from minima_grpc.evaluation.dataset import (
@@ -57,8 +60,8 @@ DEFAULT_DATASET = (
     Path(__file__).resolve().parents[2] / "shared/data/routerbench/routerbench_0shot_subset.csv"
 )
 _WORD = re.compile(r"[a-z0-9_]+")
-# The engine's threshold at slider 0, 1, ..., 10.
-TAUS = np.linspace(EngineSettings().tau_min, EngineSettings().tau_max, 11)
+# The engine's price sensitivity at slider 0, 1, ..., 10.
+SLIDER_LAMBDAS = [price_sensitivity(slider, EngineSettings()) for slider in range(11)]
 LAMBDAS = np.geomspace(0.5, 1e-4, 40)
 Vector = np.ndarray[tuple[int], np.dtype[np.float64]]
 Rule = Callable[[Matrix, Vector, float], Choices]
@@ -132,10 +135,11 @@ def knn_success(train: Matrix, outcomes: Matrix, test: Matrix, how: Weighting) -
     return smoothed
 
 
-def threshold_picks(predicted: Matrix, prices: Vector, tau: float) -> Choices:
-    cleared = predicted >= tau
-    cheapest_clearing = np.argmin(np.where(cleared, prices[None, :], np.inf), axis=1)
-    picks: Choices = np.where(cleared.any(axis=1), cheapest_clearing, np.argmax(predicted, axis=1))
+def slider_picks(predicted: Matrix, prices: Vector, lam: float) -> Choices:
+    value = predicted - lam * np.log(prices / prices.min())[None, :]
+    acceptable = predicted >= EngineSettings().tau_min
+    best_acceptable = np.argmax(np.where(acceptable, value, -np.inf), axis=1)
+    picks: Choices = np.where(acceptable.any(axis=1), best_acceptable, np.argmax(predicted, axis=1))
     return picks
 
 
@@ -146,7 +150,7 @@ def utility_picks(predicted: Matrix, prices: Vector, lam: float) -> Choices:
 
 
 RULES: dict[str, tuple[Rule, Sequence[float]]] = {
-    "threshold": (threshold_picks, list(TAUS)),
+    "slider": (slider_picks, SLIDER_LAMBDAS),
     "utility": (utility_picks, list(LAMBDAS)),
 }
 

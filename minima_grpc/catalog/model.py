@@ -26,11 +26,14 @@ class CatalogEntry:
     def model_id(self) -> str:
         return self.card.model_id
 
-    def prior(self, task_type: TaskType, difficulty: Difficulty) -> float:
+    def prior(
+        self, task_type: TaskType, difficulty: Difficulty, unknown: float = NEUTRAL_PRIOR
+    ) -> float:
+        """The card's prior for this kind of task; `unknown` when the card has none."""
         by_type = self.priors.get(task_type) or self.priors.get(TaskType.OTHER)
         if by_type is not None:
             return by_type[difficulty]
-        return self.card.capability_priors.get("intelligence_index", NEUTRAL_PRIOR)
+        return self.card.capability_priors.get("intelligence_index", unknown)
 
     @property
     def max_price_per_mtok(self) -> float:

@@ -16,36 +16,60 @@ both. Per model the weights add up to an evidence mass W and a success mass WS
 give the observed and rescaled cost tiers (weighted means: expected cost is a
 mean).
 
-A recall carries a hundred or more neighbours per model, so the arithmetic
-runs on numpy columns; only the heaviest few neighbours per model are kept as
-objects (for evidence refs and feedback credit).
+A recall carries a hundred or more neighbours per model, as numpy columns
+(`Neighbours`); only the heaviest few per model are kept, as short columns
+(for evidence refs and feedback credit).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
 import numpy as np
-import numpy.typing as npt
 
 from minima_grpc.engine.settings import EngineSettings
-from minima_grpc.memory.protocol import RecalledOutcome
-
-FloatArray = npt.NDArray[np.float64]
+from minima_grpc.memory.protocol import BoolArray, FloatArray, IntArray, Neighbours
 
 
-class WeightedNeighbour(NamedTuple):
-    """A recalled outcome and its weight."""
+class KeptNeighbours(NamedTuple):
+    """The heaviest neighbours of one model as columns (one value per neighbour),
+    heaviest first, ties in recall order. A NamedTuple: a few dozen are built
+    per recommendation, and a frozen dataclass costs four times as much."""
 
-    outcome: RecalledOutcome
-    weight: float
+    entry_ids: tuple[str, ...]
+    reference_ids: tuple[str | None, ...]
+    similarity: tuple[float, ...]
+    knowledge_confidence: tuple[float, ...]
+    is_stale: tuple[bool, ...]
+    quality: tuple[float, ...]
 
-    @property
-    def quality(self) -> float:
-        return self.outcome.record.quality
+    @classmethod
+    def of_rows(cls, n: Neighbours, rows: IntArray) -> KeptNeighbours:
+        """These rows of a recall's columns, in this order."""
+        listed: list[int] = rows.tolist()
+        return cls(
+            tuple(n.entry_ids[j] for j in listed),
+            tuple(n.reference_ids[j] for j in listed),
+            tuple(n.similarity[rows].tolist()),
+            tuple(n.knowledge_confidence[rows].tolist()),
+            tuple(n.is_stale[rows].tolist()),
+            tuple(n.quality[rows].tolist()),
+        )
+
+    def span(self, start: int, stop: int) -> KeptNeighbours:
+        """Neighbours start to stop (excluded)."""
+        part = slice(start, stop)
+        return KeptNeighbours(
+            self.entry_ids[part],
+            self.reference_ids[part],
+            self.similarity[part],
+            self.knowledge_confidence[part],
+            self.is_stale[part],
+            self.quality[part],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +79,8 @@ class ModelEvidence:
     success_mass: float
     # Neighbours with a positive weight (all of them count in the masses).
     count: int
-    # The heaviest of them, heaviest first (at most settings.kept_neighbours_per_model).
-    neighbours: tuple[WeightedNeighbour, ...]
+    # The heaviest of them (at most settings.kept_neighbours_per_model).
+    neighbours: KeptNeighbours
     observed_cost: float | None
     cost_samples: int
     observed_output_tokens: float | None
@@ -67,133 +91,112 @@ class ModelEvidence:
         return self.success_mass / self.weight if self.weight > 0 else 0.0
 
 
-class _Columns(NamedTuple):
-    """One row per neighbour."""
-
-    model: FloatArray  # index into the candidate ids
-    similarity: FloatArray
-    confidence: FloatArray
-    recorded_at: FloatArray  # POSIX seconds
-    stale: FloatArray  # 1.0 when marked stale
-    seeded: FloatArray  # 1.0 when seeded from a dataset
-    quality: FloatArray
-    cost: FloatArray  # 0.0 when unknown
-    output_tokens: FloatArray  # 0.0 when unknown
-
-
-def _columns(
-    outcomes: Iterable[RecalledOutcome], index: Mapping[str, int]
-) -> tuple[_Columns, list[RecalledOutcome]]:
-    """Columns of the outcomes about indexed models, each entry once (a backend
-    may return an entry twice; the first counts), and those outcomes in order.
-    The one pass over Python objects: it is most of the aggregation's cost."""
-    seen: set[str] = set()
-    kept: list[RecalledOutcome] = []
-    flat: list[float] = []
-    add = flat.extend
-    for o in outcomes:
-        r = o.record
-        i = index.get(r.model_id)
-        if i is None or o.entry_id in seen:
-            continue
-        seen.add(o.entry_id)
-        kept.append(o)
-        add((i, o.similarity, o.knowledge_confidence, r.recorded_at.timestamp(), o.is_stale,
-             r.source.startswith("seed"), r.quality, r.cost_usd or 0.0,
-             r.output_tokens or 0))  # fmt: skip
-    table = np.array(flat, dtype=np.float64).reshape(len(kept), len(_Columns._fields))
-    return _Columns(*table.T), kept
-
-
-def _weights(c: _Columns, best: float, now: datetime, settings: EngineSettings) -> FloatArray:
+def neighbour_weights(
+    n: Neighbours, best_similarity: float, now: datetime, settings: EngineSettings
+) -> FloatArray:
+    """The weight of each neighbour, its kernel relative to `best_similarity`."""
     floor = settings.similarity_floor
-    closeness = np.minimum(c.similarity / max(best, floor, 1e-12), 1.0)
+    closeness = np.minimum(n.similarity / max(best_similarity, floor, 1e-12), 1.0)
     power = settings.similarity_power
-    kernel = np.where(c.similarity > floor, closeness if power == 1.0 else closeness**power, 0.0)
+    kernel = np.where(n.similarity > floor, closeness if power == 1.0 else closeness**power, 0.0)
     rf = settings.reliability_floor
-    reliability = rf + (1.0 - rf) * np.clip(c.confidence, 0.0, 1.0)
+    reliability = rf + (1.0 - rf) * np.clip(n.knowledge_confidence, 0.0, 1.0)
     # decay = 0.5 ** (age / half-life), floored; records from the future do not decay
-    age = np.maximum(now.timestamp() - c.recorded_at, 0.0)
+    age = np.maximum(now.timestamp() - n.recorded_at, 0.0)
     decay = np.maximum(np.exp2(-age / (settings.age_half_life_days * 86400.0)),
                        settings.age_weight_floor)  # fmt: skip
     decay = np.where(age > 0.0, decay, 1.0)
-    stale = np.where(c.stale > 0.0, settings.stale_weight, 1.0)
-    seeded = np.where(c.seeded > 0.0, settings.seed_weight, 1.0)
+    stale = np.where(n.is_stale, settings.stale_weight, 1.0)
+    seeded = np.where(n.seeded, settings.seed_weight, 1.0)
     weights: FloatArray = kernel * reliability * decay * stale * seeded
     return weights
 
 
-def neighbour_weights(
-    outcomes: Sequence[RecalledOutcome],
-    best_similarity: float,
-    now: datetime,
-    settings: EngineSettings,
-) -> FloatArray:
-    """The weight of each (distinct) outcome, its kernel relative to `best_similarity`."""
-    columns, _ = _columns(outcomes, {o.record.model_id: 0 for o in outcomes})
-    return _weights(columns, best_similarity, now, settings)
-
-
 def aggregate(
-    neighbours: Sequence[RecalledOutcome],
+    neighbours: Neighbours,
     candidate_ids: Iterable[str],
     now: datetime,
     settings: EngineSettings,
 ) -> dict[str, ModelEvidence]:
     """Evidence for every candidate that has at least one weighted neighbour."""
     ids = list(dict.fromkeys(candidate_ids))
-    columns, kept = _columns(neighbours, {model_id: i for i, model_id in enumerate(ids)})
-    if not kept:
+    # Each row's candidate index; rows about other models go to an extra bucket
+    # (index len(ids)) with weight 0, so they count nowhere.
+    index = {model_id: i for i, model_id in enumerate(ids)}
+    lookup = np.array([index.get(m, len(ids)) for m in neighbours.model_ids], dtype=np.intp)
+    model: IntArray = lookup[neighbours.model]
+    about = model < len(ids)
+    if not about.any():
         return {}
-    weights = _weights(columns, float(columns.similarity.max()), now, settings)
-    return _summarise(ids, weights, columns, kept, settings)
+    best = float(neighbours.similarity[about].max())
+    weights = np.where(about, neighbour_weights(neighbours, best, now, settings), 0.0)
+    return _summarise(ids, model, weights, neighbours, settings)
 
 
 def _summarise(
     ids: Sequence[str],
+    model: IntArray,
     weights: FloatArray,
-    c: _Columns,
-    kept: Sequence[RecalledOutcome],
+    n: Neighbours,
     settings: EngineSettings,
 ) -> dict[str, ModelEvidence]:
-    n_models = len(ids)
-    model = c.model.astype(np.int64)
+    buckets = len(ids) + 1
 
     def per_model(values: FloatArray) -> FloatArray:
         # (float already with weights; the cast only informs the type checker)
-        return np.bincount(model, weights=values, minlength=n_models).astype(np.float64, copy=False)
+        return np.bincount(model, weights=values, minlength=buckets).astype(np.float64, copy=False)
 
     counted = weights > 0.0
     count = per_model(counted.astype(np.float64))
     mass = per_model(weights)
-    success = per_model(weights * c.quality)
-    # Realized costs and output tokens: positive samples only, weighted like the evidence.
-    has_cost, has_tokens = counted & (c.cost > 0.0), counted & (c.output_tokens > 0.0)
+    success = per_model(weights * n.quality)
+    # Realized costs and output tokens: positive samples only (NaN = unknown is
+    # not > 0), weighted like the evidence.
+    has_cost, has_tokens = counted & (n.cost_usd > 0.0), counted & (n.output_tokens > 0.0)
+    cost_w, token_w = np.where(has_cost, weights, 0.0), np.where(has_tokens, weights, 0.0)
     cost_n = per_model(has_cost.astype(np.float64))
     token_n = per_model(has_tokens.astype(np.float64))
-    cost_sum, cost_w = per_model(weights * c.cost * has_cost), per_model(weights * has_cost)
-    token_sum = per_model(weights * c.output_tokens * has_tokens)
-    token_w = per_model(weights * has_tokens)
-    # Heaviest first within each model; ties keep recall order (stable sort).
-    ranked = np.lexsort((-weights, model))
-    ranked = ranked[counted[ranked]]
-    order: list[int] = ranked.tolist()
-    starts: list[int] = np.searchsorted(model[ranked], np.arange(n_models)).tolist()
-    keep, min_samples = settings.kept_neighbours_per_model, settings.observed_min_samples
+    cost_sum = per_model(np.where(has_cost, cost_w * n.cost_usd, 0.0))
+    token_sum = per_model(np.where(has_tokens, token_w * n.output_tokens, 0.0))
+    cost_mass, token_mass = per_model(cost_w), per_model(token_w)
+    rows, spans = _heaviest(model, weights, counted, buckets, settings.kept_neighbours_per_model)
+    kept = KeptNeighbours.of_rows(n, rows)
+    # Plain floats from here: indexing numpy arrays one value at a time is slow.
+    masses, successes, counts = mass.tolist(), success.tolist(), count.tolist()
+    cost_ns, cost_sums, cost_masses = cost_n.tolist(), cost_sum.tolist(), cost_mass.tolist()
+    token_ns, token_sums, token_masses = token_n.tolist(), token_sum.tolist(), token_mass.tolist()
+    min_samples = settings.observed_min_samples
     evidence = {}
-    for i in np.flatnonzero(count > 0).tolist():
-        top = order[starts[i] : starts[i] + min(keep, int(count[i]))]
-        evidence[ids[i]] = ModelEvidence(
-            model_id=ids[i],
-            weight=float(mass[i]),
-            success_mass=float(success[i]),
-            count=int(count[i]),
-            neighbours=tuple(WeightedNeighbour(kept[j], float(weights[j])) for j in top),
-            observed_cost=float(cost_sum[i] / cost_w[i]) if cost_n[i] >= min_samples else None,
-            cost_samples=int(cost_n[i]),
+    for i, model_id in enumerate(ids):
+        if counts[i] == 0:
+            continue
+        evidence[model_id] = ModelEvidence(
+            model_id=model_id,
+            weight=masses[i],
+            success_mass=successes[i],
+            count=int(counts[i]),
+            neighbours=kept.span(spans[i], spans[i + 1]),
+            observed_cost=cost_sums[i] / cost_masses[i] if cost_ns[i] >= min_samples else None,
+            cost_samples=int(cost_ns[i]),
             observed_output_tokens=(
-                float(token_sum[i] / token_w[i]) if token_n[i] >= min_samples else None
+                token_sums[i] / token_masses[i] if token_ns[i] >= min_samples else None
             ),
-            token_samples=int(token_n[i]),
+            token_samples=int(token_ns[i]),
         )
     return evidence
+
+
+def _heaviest(
+    model: IntArray, weights: FloatArray, counted: BoolArray, buckets: int, keep: int
+) -> tuple[IntArray, list[int]]:
+    """Rows of the `keep` heaviest counted neighbours of each model, grouped by
+    model, heaviest first within a model (ties keep recall order: the sort is
+    stable); and where each model's rows start among them (model i: spans[i]
+    to spans[i + 1])."""
+    ranked: IntArray = np.lexsort((-weights, model))
+    ranked = ranked[counted[ranked]]
+    owner = model[ranked]
+    rank_in_model = np.arange(len(ranked)) - np.searchsorted(owner, np.arange(buckets))[owner]
+    rows = ranked[rank_in_model < keep]
+    spans: list[int] = np.searchsorted(model[rows], np.arange(buckets + 1)).tolist()
+    return rows, spans

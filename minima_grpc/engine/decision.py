@@ -11,8 +11,8 @@ from minima_grpc.catalog import CatalogEntry
 from minima_grpc.engine.aggregate import ModelEvidence
 from minima_grpc.engine.classify import Classification
 from minima_grpc.engine.cost import CostBasis, choose_basis, expected_tokens, price
-from minima_grpc.engine.predict import Candidate, predict
-from minima_grpc.engine.select import Selection, select, threshold
+from minima_grpc.engine.predict import Candidate, pooled_success, predict
+from minima_grpc.engine.select import Selection, select
 from minima_grpc.engine.settings import EngineSettings
 from minima_grpc.engine.types import RecommendRequest
 
@@ -61,23 +61,23 @@ def score(
     caching = bool(plan.request.constraints.require_prompt_caching)
     tokens = expected_tokens(plan.request.task, cls.task_type, cls.difficulty)
     basis = choose_basis(plan.candidates, evidence, caching, settings.observed_min_samples)
+    unknown = pooled_success(evidence.values(), settings.pooled_prior_min_weight)
     candidates = []
     for entry in plan.candidates:
         found = evidence.get(entry.model_id)
         cost = price(entry, basis, tokens, found, caching, settings.cached_input_share)
-        prior = entry.prior(cls.task_type, cls.difficulty)
+        prior = entry.prior(cls.task_type, cls.difficulty, unknown)
         candidates.append(predict(entry, prior, found, cost, settings.pseudocount))
     return Scored(cls, tuple(candidates), basis)
 
 
 def decide(request: RecommendRequest, scored: Scored, settings: EngineSettings) -> Decision:
-    """Apply the cost budget, set tau from the slider and the pool, then pick.
+    """Apply the cost budget, then pick by the slider (engine/select.py).
     A budget nothing meets is relaxed."""
     pool = scored.candidates
     budget = request.constraints.max_cost_per_call
     within = pool if budget is None else tuple(c for c in pool if c.cost <= budget)
     chosen = within or pool
     tradeoff = or_default(request.cost_quality_tradeoff, settings.default_tradeoff)
-    best = max(c.predicted_success for c in chosen)
-    tau = threshold(tradeoff, request.constraints.min_quality, best, settings)
-    return Decision(scored, select(chosen, tau, settings), not within)
+    selection = select(chosen, tradeoff, request.constraints.min_quality, settings)
+    return Decision(scored, selection, not within)

@@ -55,7 +55,7 @@ def explore(
     if rng.random() >= settings.exploration_share:
         return unchanged
     draws = {
-        c.model_id: _draw(rng, c, settings.pseudocount)
+        c.model_id: _draw(rng, c, settings.exploration_pseudocount)
         for c in decision.scored.candidates
         if _mass(c) < settings.exploration_max_weight
     }

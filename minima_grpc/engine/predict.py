@@ -7,13 +7,20 @@ weighted neighbour as `weight` observations of its recorded quality:
 
 Confidence is the share of the prediction that rests on evidence: 0 at cold
 start, 0.5 once the evidence weighs as much as the prior.
+
+A model the catalog has no prior for (a user's own deployment) starts from the
+pooled success of every model on the recalled tasks - how models fare on tasks
+like this one - rather than a flat 0.5, which would understate a strong model
+until it had piled up evidence and overstate a weak one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from minima_grpc.catalog import CatalogEntry
+from minima_grpc.catalog.model import NEUTRAL_PRIOR
 from minima_grpc.engine.aggregate import ModelEvidence
 from minima_grpc.engine.cost import Price
 from minima_grpc.engine.types import DecisionBasis
@@ -38,6 +45,15 @@ class Candidate:
     @property
     def cost(self) -> float:
         return self.price.usd
+
+
+def pooled_success(evidence: Iterable[ModelEvidence], min_weight: float) -> float:
+    """Weighted success over every model's neighbours; neutral when too thin."""
+    found = list(evidence)
+    weight = sum(e.weight for e in found)
+    if weight < min_weight:
+        return NEUTRAL_PRIOR
+    return sum(e.success_mass for e in found) / weight
 
 
 def blend(prior: float, evidence: ModelEvidence | None, pseudocount: float) -> tuple[float, float]:

@@ -31,15 +31,27 @@ def rationale(c: Candidate, classification: Classification, tau: float, basis: C
 def evidence_refs(c: Candidate, limit: int) -> tuple[EvidenceRef, ...]:
     if c.evidence is None:
         return ()
+    kept = c.evidence.neighbours
+    rows = zip(  # the first column's cut ends the zip: the `limit` heaviest
+        kept.entry_ids[:limit],
+        kept.reference_ids,
+        kept.similarity,
+        kept.knowledge_confidence,
+        kept.quality,
+        kept.is_stale,
+        strict=False,
+    )
     return tuple(
-        EvidenceRef(
-            entry_id=n.outcome.entry_id,
-            reference_id=n.outcome.reference_id,
-            model_id=c.model_id,
-            score=round(n.outcome.similarity, 4),
-            knowledge_confidence=round(n.outcome.knowledge_confidence, 4),
-            observed_success=round(n.quality, 4),
-            is_stale=n.outcome.is_stale,
-        )
-        for n in c.evidence.neighbours[:limit]
+        [
+            EvidenceRef(
+                entry_id=entry_id,
+                reference_id=reference_id,
+                model_id=c.model_id,
+                score=round(similarity, 4),
+                knowledge_confidence=round(confidence, 4),
+                observed_success=round(quality, 4),
+                is_stale=is_stale,
+            )
+            for entry_id, reference_id, similarity, confidence, quality, is_stale in rows
+        ]
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from minima_grpc.engine.errors import Unauthenticated
 from minima_grpc.engine.types import Scope
-from minima_grpc.memory.protocol import Memory, RecalledOutcome, RecallQuery
+from minima_grpc.memory.protocol import Memory, Neighbours, RecallQuery
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ MEMORY_UNAVAILABLE = "memory_unavailable"
 
 @dataclass(frozen=True, slots=True)
 class RecallResult:
-    neighbours: tuple[RecalledOutcome, ...]
+    neighbours: Neighbours
     # recall_timeout | memory_unavailable | None when recall answered
     warning: str | None
     elapsed_ms: float
@@ -31,17 +31,19 @@ async def recall_neighbours(
 ) -> RecallResult:
     started = time.perf_counter()
 
-    def done(neighbours: tuple[RecalledOutcome, ...], warning: str | None) -> RecallResult:
+    def done(neighbours: Neighbours, warning: str | None) -> RecallResult:
         return RecallResult(neighbours, warning, (time.perf_counter() - started) * 1000.0)
 
     try:
-        found = await asyncio.wait_for(memory.recall(scope, query), timeout_ms / 1000.0)
+        # (a timeout scope, not wait_for: no extra task per recommendation)
+        async with asyncio.timeout(timeout_ms / 1000.0):
+            found = await memory.recall(scope, query)
     except Unauthenticated:
         raise
     except TimeoutError:
         log.warning("recall exceeded %d ms; answering from priors", timeout_ms)
-        return done((), RECALL_TIMEOUT)
+        return done(Neighbours.empty(), RECALL_TIMEOUT)
     except Exception:
         log.exception("recall failed; answering from priors")
-        return done((), MEMORY_UNAVAILABLE)
-    return done(tuple(found), None)
+        return done(Neighbours.empty(), MEMORY_UNAVAILABLE)
+    return done(found, None)

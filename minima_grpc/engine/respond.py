@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from itertools import chain
 
 from minima_grpc.catalog import Catalog
 from minima_grpc.engine.decision import Decision, Plan, or_default
@@ -29,12 +30,14 @@ def pending_recommendation(
         difficulty=scored.classification.difficulty,
         tags=plan.request.task.tags,
         recommended_model_id=decision.selection.pick.model_id,
-        evidence_by_model={
-            e.model_id: tuple(n.outcome.entry_id for n in e.neighbours) for e in evidence
-        },
+        evidence_by_model={e.model_id: e.neighbours.entry_ids for e in evidence},
         est_costs={c.model_id: c.cost for c in scored.candidates},
         created_at=now,
-        evidence_quality={n.outcome.entry_id: n.quality for e in evidence for n in e.neighbours},
+        evidence_quality=dict(
+            chain.from_iterable(
+                zip(e.neighbours.entry_ids, e.neighbours.quality, strict=True) for e in evidence
+            )
+        ),
         namespace=scope.namespace,
         user_id=scope.user_id,
     )

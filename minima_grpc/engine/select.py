@@ -1,14 +1,32 @@
 """Threshold, ranking, pick and fallback.
 
-The pick is the cheapest candidate whose predicted success clears tau; when
-none does, the one most likely to succeed (`no_model_meets_threshold`). The
-ranking score encodes exactly that order, so `ranked[0]` is always the pick:
+The slider says how much predicted success the caller would give up to pay
+less. Each candidate's value is
 
-    clears tau:  score = 1 + (1 - cost_position)   in [1, 2], cheaper is higher
-    below tau:   score = p - tau                   in [-1, 0), closer is higher
+    value  = p - lambda * ln(cost / cheapest cost)
+    lambda = price_sensitivity_max * (1 - slider / 10) ** price_sensitivity_shape
 
-cost_position places a cost between the cheapest (0) and the priciest (1)
-candidate on a log scale, since prices span orders of magnitude.
+so lambda is the predicted success worth paying e times more for, and only
+price ratios matter (prices span orders of magnitude). At 10 lambda is 0
+(highest quality); at 0 it is largest (cheapest acceptable).
+
+A candidate is acceptable when p reaches the floor max(tau_min, min_quality).
+tau is the predicted success of the acceptable candidate of the highest value,
+and the pick is the cheapest candidate clearing tau - which is that candidate,
+since a cheaper one clearing tau would be worth more. So the documented rule
+("the cheapest model clearing tau") holds while tau follows the caller's price
+sensitivity and the candidates at hand, instead of a fixed bar that sends easy
+tasks to the weakest model above it and hard ones to the priciest. When no
+candidate is acceptable, tau is the floor, nothing clears it and the most
+likely to succeed is picked (`no_model_meets_threshold`).
+
+The ranking score is the value, so `ranked[0]` is always the pick; a candidate
+below the floor scores under every acceptable one:
+
+    acceptable:   score = value
+    below floor:  score = p - floor - 1 - lambda * ln(priciest / cheapest)
+
+Equal scores rank the cheaper candidate first.
 """
 
 from __future__ import annotations
@@ -46,42 +64,36 @@ class Selection:
         return any(r.candidate.predicted_success >= self.threshold for r in self.ranked)
 
 
-def threshold(
-    tradeoff: float, min_quality: float | None, best: float, settings: EngineSettings
-) -> float:
-    """tau from the slider, lowered to within a slider-dependent margin of the
-    best candidate's prediction when none reaches it (no margin at 10), so a
-    high bar nothing can clear still prefers a cheap near-best model over the
-    priciest one. min_quality is a hard floor: it only raises tau."""
+def price_sensitivity(tradeoff: float, settings: EngineSettings) -> float:
+    """lambda: the predicted success worth paying e times more for."""
     slider = min(10.0, max(0.0, tradeoff)) / 10.0
-    tau = settings.tau_min + slider * (settings.tau_max - settings.tau_min)
-    if settings.tau_margin_max is not None:
-        tau = min(tau, best - (1.0 - slider) * settings.tau_margin_max)
-    return max(tau, min_quality) if min_quality is not None else tau
+    return settings.price_sensitivity_max * math.pow(1.0 - slider, settings.price_sensitivity_shape)
 
 
-def select(candidates: Sequence[Candidate], tau: float, settings: EngineSettings) -> Selection:
+def select(
+    candidates: Sequence[Candidate],
+    tradeoff: float,
+    min_quality: float | None,
+    settings: EngineSettings,
+) -> Selection:
     if not candidates:
         raise ValueError("select() needs at least one candidate")
+    lam = price_sensitivity(tradeoff, settings)
+    floor = settings.tau_min if min_quality is None else max(settings.tau_min, min_quality)
+    # ln(cost / cheapest); the epsilon keeps zero-cost estimates finite
     logs = [math.log(c.cost + _COST_EPSILON) for c in candidates]
-    low, span = min(logs), max(logs) - min(logs)
+    cheapest, span = min(logs), max(logs) - min(logs)
     scored = []
     for candidate, log_cost in zip(candidates, logs, strict=True):
-        position = (log_cost - low) / span if span > 0 else 0.0
-        if candidate.predicted_success >= tau:
-            score = 1.0 + (1.0 - position)
-        else:
-            score = candidate.predicted_success - tau
+        p = candidate.predicted_success
+        acceptable = p >= floor
+        score = p - lam * (log_cost - cheapest) if acceptable else p - floor - 1.0 - lam * span
         scored.append(Ranked(candidate, round(score, 6)))
     scored.sort(
-        key=lambda r: (
-            -r.score,
-            -r.candidate.predicted_success,
-            -r.candidate.confidence,
-            r.candidate.model_id,
-        )
+        key=lambda r: (-r.score, r.candidate.cost, -r.candidate.confidence, r.candidate.model_id)
     )
     pick = scored[0].candidate
+    tau = pick.predicted_success if pick.predicted_success >= floor else floor
     return Selection(tuple(scored), fallback_for(pick, candidates, settings), tau)
 
 

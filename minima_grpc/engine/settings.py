@@ -11,15 +11,19 @@ class EngineSettings:
     # Prediction: Beta-style blend of the catalog prior with recalled evidence.
     # The prior counts as `pseudocount` observations.
     pseudocount: float = 4.0
+    # A model without a catalog prior starts from the pooled success of every
+    # model's neighbours once they weigh this much (engine/predict.py).
+    pooled_prior_min_weight: float = 2.0
 
-    # Threshold tau from the 0-10 slider: tau_min at 0, tau_max at 10, linear.
+    # Threshold and pick from the 0-10 slider (engine/select.py). tau_min is
+    # the acceptable floor; lambda = price_sensitivity_max * (1 - slider/10) **
+    # price_sensitivity_shape is the predicted success worth paying e times
+    # more for (0 at slider 10). 0.35 and 3 from `python -m bench
+    # routing-quality`: they spread RouterBench's cost-quality curve over the
+    # whole slider, and at 5 a 10x pricier model must be ~0.1 more likely to succeed.
     tau_min: float = 0.55
-    tau_max: float = 0.92
-    # ...but never more than (1 - slider/10) * this below the best candidate's
-    # prediction (None: the slider's tau only). 0.3 from the RouterBench sweep.
-    # It needs informative priors or exploration: with equal priors and no
-    # exploration every model is "near the best", so the cheapest is always picked.
-    tau_margin_max: float | None = 0.3
+    price_sensitivity_max: float = 0.35
+    price_sensitivity_shape: float = 3.0
     default_tradeoff: float = 5.0
 
     # Neighbour weight = kernel(similarity) * reliability * age decay * source.
@@ -62,7 +66,11 @@ class EngineSettings:
     # with informative ones (train 1000 / test 400).
     exploration: bool = True
     exploration_share: float = 0.25
-    exploration_max_weight: float = 4.0
+    exploration_max_weight: float = 8.0
+    # Draws come from Beta(WS + k * prior, W - WS + k * (1 - prior)) with this
+    # k: lower than the prediction's pseudocount, so an untried model's draw
+    # spreads wide enough to be tried at all.
+    exploration_pseudocount: float = 2.0
 
     # Candidates returned in `ranked` when the caller sets no max_candidates.
     default_max_candidates: int = 8

@@ -8,12 +8,20 @@ namespaces (lanes) within a tenant.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 from minima_grpc.engine.types import Difficulty, Outcome, Scope, Strategy, TaskType
+
+IntArray = npt.NDArray[np.intp]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +63,8 @@ class RecallQuery:
 
 @dataclass(frozen=True, slots=True)
 class RecalledOutcome:
-    """A neighbour returned by recall, with what the engine weighs it by."""
+    """One neighbour as a backend that parses entry by entry builds it, before
+    `Neighbours.from_outcomes` turns its rows into recall's answer."""
 
     entry_id: str
     reference_id: str | None
@@ -63,6 +72,84 @@ class RecalledOutcome:
     knowledge_confidence: float
     is_stale: bool
     record: OutcomeRecord
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Neighbours:
+    """Recall's answer as columns, in the backend's rank order (most similar
+    first); row i is one distinct past outcome. Only what the engine weighs
+    neighbours by: hundreds of rows per recall stay numpy arrays, never objects.
+    """
+
+    model_ids: tuple[str, ...]  # the model ids `model` indexes into
+    model: IntArray
+    entry_ids: tuple[str, ...]
+    reference_ids: tuple[str | None, ...]
+    similarity: FloatArray
+    knowledge_confidence: FloatArray
+    recorded_at: FloatArray  # POSIX seconds
+    is_stale: BoolArray
+    seeded: BoolArray  # the record's source is a dataset ("seed:...")
+    quality: FloatArray
+    cost_usd: FloatArray  # NaN when unknown
+    output_tokens: FloatArray  # NaN when unknown
+
+    def __post_init__(self) -> None:
+        rows = len(self.entry_ids)
+        columns = (
+            self.model,
+            self.reference_ids,
+            self.similarity,
+            self.knowledge_confidence,
+            self.recorded_at,
+            self.is_stale,
+            self.seeded,
+            self.quality,
+            self.cost_usd,
+            self.output_tokens,
+        )
+        if any(len(column) != rows for column in columns):
+            raise ValueError("every column of Neighbours needs one value per row")
+
+    def __len__(self) -> int:
+        return len(self.entry_ids)
+
+    def models_by_row(self) -> tuple[str, ...]:
+        """The model id of each row."""
+        return tuple(self.model_ids[i] for i in self.model.tolist())
+
+    @classmethod
+    def empty(cls) -> Neighbours:
+        return cls.from_outcomes(())
+
+    @classmethod
+    def from_outcomes(cls, outcomes: Iterable[RecalledOutcome]) -> Neighbours:
+        """Columns of the outcomes in order; an entry listed twice counts once (the first)."""
+        rows: dict[str, RecalledOutcome] = {}
+        for o in outcomes:
+            rows.setdefault(o.entry_id, o)
+        kept = list(rows.values())
+        records = [o.record for o in kept]
+        codes: dict[str, int] = {}
+        model = [codes.setdefault(r.model_id, len(codes)) for r in records]
+
+        def floats(values: Iterable[float | None]) -> FloatArray:
+            return np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+
+        return cls(
+            model_ids=tuple(codes),
+            model=np.array(model, dtype=np.intp),
+            entry_ids=tuple(rows),
+            reference_ids=tuple(o.reference_id for o in kept),
+            similarity=floats(o.similarity for o in kept),
+            knowledge_confidence=floats(o.knowledge_confidence for o in kept),
+            recorded_at=floats(r.recorded_at.timestamp() for r in records),
+            is_stale=np.array([o.is_stale for o in kept], dtype=np.bool_),
+            seeded=np.array([r.source.startswith("seed") for r in records], dtype=np.bool_),
+            quality=floats(r.quality for r in records),
+            cost_usd=floats(r.cost_usd for r in records),
+            output_tokens=floats(r.output_tokens for r in records),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +191,10 @@ class MemoryProbe:
 class Memory(Protocol):
     """What the engine needs from a memory backend.
 
+    Recall answers with columns (`Neighbours`): a backend that reads rows in
+    bulk fills them directly; one that parses entry by entry builds
+    `RecalledOutcome`s and hands them to `Neighbours.from_outcomes`.
+
     Errors: raise `minima_grpc.engine.errors.Unauthenticated` when the backend
     rejects the caller's key, and any other exception for an unreachable or
     broken backend (the engine degrades: recall -> prior-only with a warning,
@@ -118,8 +209,9 @@ class Memory(Protocol):
         """Bulk insert (seeding); return how many were new. Idempotent per record."""
         ...
 
-    async def recall(self, scope: Scope, query: RecallQuery) -> list[RecalledOutcome]:
-        """Neighbours of query.text within the scope's tenant, lane and (if set) user."""
+    async def recall(self, scope: Scope, query: RecallQuery) -> Neighbours:
+        """Neighbours of query.text within the scope's tenant, lane and (if set) user,
+        most similar first, each entry once (`Neighbours.empty()` when none)."""
         ...
 
     async def reinforce(self, scope: Scope, reinforcement: Reinforcement) -> ReinforcementResult:

@@ -8,7 +8,7 @@ from typing import Any
 from minima_grpc.catalog import Catalog, CatalogEntry
 from minima_grpc.catalog.loader import parse_catalog
 from minima_grpc.engine.types import Difficulty, Outcome, TaskType
-from minima_grpc.memory.protocol import OutcomeRecord, RecalledOutcome
+from minima_grpc.memory.protocol import Neighbours, OutcomeRecord, RecalledOutcome
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -40,6 +40,11 @@ def outcome(
         source=source,
     )
     return RecalledOutcome(entry_id, None, similarity, knowledge_confidence, is_stale, record)
+
+
+def neighbours(*outcomes: RecalledOutcome) -> Neighbours:
+    """A recall's answer holding these outcomes, in this order."""
+    return Neighbours.from_outcomes(outcomes)
 
 
 def model(model_id: str, input_price: float, output_price: float, **extra: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from minima_grpc.engine.settings import EngineSettings
 from minima_grpc.engine.types import Difficulty, TaskInput, TaskType
 from minima_grpc.memory.protocol import RecalledOutcome
 
-from .factories import NOW, entry, model, outcome, small_catalog
+from .factories import NOW, entry, model, neighbours, outcome, small_catalog
 
 S = EngineSettings()
 CATALOG = small_catalog(
@@ -79,8 +79,8 @@ def _samples(
 def test_one_basis_for_all_candidates() -> None:
     both = [CHEAP, THINKER]
     rescalable = aggregate(
-        _samples("cheap", 3, cost=None, tokens=800)
-        + _samples("thinker", 3, cost=None, tokens=2000),
+        neighbours(*_samples("cheap", 3, cost=None, tokens=800),
+                   *_samples("thinker", 3, cost=None, tokens=2000)),
         ["cheap", "thinker"], NOW, S,
     )  # fmt: skip
     assert choose_basis(both, rescalable, False, 3) is CostBasis.RESCALED
@@ -91,8 +91,8 @@ def test_one_basis_for_all_candidates() -> None:
                                                 "obs_output_tokens": 800})  # fmt: skip
 
     observable = aggregate(
-        _samples("cheap", 3, cost=0.002, tokens=None)
-        + _samples("thinker", 4, cost=0.01, tokens=None),
+        neighbours(*_samples("cheap", 3, cost=0.002, tokens=None),
+                   *_samples("thinker", 4, cost=0.01, tokens=None)),
         ["cheap", "thinker"], NOW, S,
     )  # fmt: skip
     assert choose_basis(both, observable, False, 3) is CostBasis.OBSERVED
@@ -101,6 +101,8 @@ def test_one_basis_for_all_candidates() -> None:
     # realized costs were not cached: with caching required they do not apply
     assert choose_basis(both, observable, True, 3) is CostBasis.ESTIMATE
 
-    partial = aggregate(_samples("cheap", 5, cost=0.002, tokens=700), ["cheap", "thinker"], NOW, S)
+    partial = aggregate(
+        neighbours(*_samples("cheap", 5, cost=0.002, tokens=700)), ["cheap", "thinker"], NOW, S
+    )
     # one candidate without samples forces the estimate for everyone
     assert choose_basis(both, partial, False, 3) is CostBasis.ESTIMATE

@@ -27,8 +27,8 @@ CATALOG = parse_catalog(
             {"model_id": model_id, "provider": "acme", "input_cost_per_mtok": price,
              "output_cost_per_mtok": 4 * price, "context_window": 100_000,
              "capability_by_task_type": {"reasoning": prior}}
-            for model_id, price, prior in (("cheap", 0.1, 0.6), ("mid", 1.0, 0.75),
-                                           ("premium", 10.0, 0.9))
+            for model_id, price, prior in (("cheap", 0.1, 0.6), ("mid", 1.0, 0.8),
+                                           ("premium", 10.0, 0.88))
         ],
     },
     source="test",
@@ -60,7 +60,8 @@ async def test_cold_models_are_explored_visibly_honestly_and_deterministically(
     for phrase in PHRASES:
         usual = await ask(exploiting, phrase)
         first, again = await ask(exploring, phrase), await ask(exploring, phrase)
-        # prior-only: tau = min(0.735, 0.9 - 0.15), and "mid" (0.75) is the cheapest clearing it
+        # prior-only at slider 5 (lambda 0.044 per e-fold of price): mid's +0.2 over
+        # cheap is worth its 10x price, premium's +0.08 over mid is not
         assert usual.recommended_model.model_id == "mid"
         assert explored(usual) is None
         assert again.recommended_model.model_id == first.recommended_model.model_id
@@ -76,8 +77,10 @@ async def test_cold_models_are_explored_visibly_honestly_and_deterministically(
         prior = {m.model_id: m.predicted_success for m in usual.ranked}
         assert first.recommended_model.predicted_success == prior[model_id]
         assert first.threshold_used == usual.threshold_used
-        assert first.fallback_model is not None
-        assert first.fallback_model.predicted_success > first.recommended_model.predicted_success
+        sturdier = [m for m in first.ranked if m.predicted_success >= prior[model_id] + 0.03]
+        if sturdier:
+            assert first.fallback_model is not None
+            assert first.fallback_model.predicted_success >= prior[model_id] + 0.03
     assert None in picks
     assert "cheap" in picks
 

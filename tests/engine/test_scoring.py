@@ -12,12 +12,12 @@ from minima_grpc.engine.aggregate import ModelEvidence, aggregate, neighbour_wei
 from minima_grpc.engine.cost import CostBasis, Price
 from minima_grpc.engine.escalate import escalation_reasons
 from minima_grpc.engine.predict import Candidate, blend, predict
-from minima_grpc.engine.select import cap_ranked, select, threshold
+from minima_grpc.engine.select import cap_ranked, price_sensitivity, select
 from minima_grpc.engine.settings import EngineSettings
 from minima_grpc.engine.types import DecisionBasis
 from minima_grpc.memory.protocol import RecalledOutcome
 
-from .factories import NOW, entry, model, outcome, small_catalog
+from .factories import NOW, entry, model, neighbours, outcome, small_catalog
 
 S = EngineSettings()
 
@@ -26,7 +26,7 @@ def test_neighbour_weight_by_hand() -> None:
     linear = replace(S, similarity_power=1.0, similarity_floor=0.0)
 
     def weigh(o: RecalledOutcome, settings: EngineSettings = S) -> float:
-        return float(neighbour_weights([o], 0.85, NOW, settings)[0])
+        return float(neighbour_weights(neighbours(o), 0.85, NOW, settings)[0])
 
     # the best match: kernel 1; reliability 0.3 + 0.7 * 0.7 = 0.79
     assert weigh(outcome("m", 1.0, entry_id="a")) == pytest.approx(0.79)
@@ -51,7 +51,7 @@ def test_the_kernel_is_relative_to_the_best_match() -> None:
             outcome("a", 1.0, entry_id="1", similarity=best),
             outcome("b", 0.0, entry_id="2", similarity=half),
         ]
-        return aggregate(pair, ["a", "b"], NOW, S)
+        return aggregate(neighbours(*pair), ["a", "b"], NOW, S)
 
     low_scale, high_scale = evidence(0.2, 0.1), evidence(0.9, 0.45)
     for model_id in ("a", "b"):
@@ -61,15 +61,15 @@ def test_the_kernel_is_relative_to_the_best_match() -> None:
 
 def test_aggregate_per_model_masses_and_observed_costs() -> None:
     w = 0.79  # every neighbour is a best match (similarity 0.85), kc 0.7
-    neighbours = [
+    recalled = neighbours(
         outcome("haiku", 1.0, entry_id="h1", cost_usd=0.002, output_tokens=500),
         outcome("haiku", 1.0, entry_id="h2", cost_usd=0.004, output_tokens=700),
         outcome("haiku", 0.0, entry_id="h3", cost_usd=0.003, output_tokens=600),
         outcome("haiku", 0.0, entry_id="h3"),  # duplicate entry counts once
         outcome("lite", 0.0, entry_id="l1", cost_usd=0.0001),
         outcome("not-a-candidate", 1.0, entry_id="x1"),
-    ]
-    evidence = aggregate(neighbours, ["haiku", "lite", "sonnet"], NOW, S)
+    )
+    evidence = aggregate(recalled, ["haiku", "lite", "sonnet"], NOW, S)
     assert set(evidence) == {"haiku", "lite"}
     haiku = evidence["haiku"]
     assert haiku.weight == pytest.approx(3 * w)
@@ -86,19 +86,21 @@ def test_aggregate_per_model_masses_and_observed_costs() -> None:
 def test_every_neighbour_counts_but_only_the_heaviest_are_kept() -> None:
     # 20 neighbours, similarity 0.85 * (20 - i) / 20: kernel ((20 - i) / 20) ** 2, kc 0.7;
     # the last (similarity 0.0425) is below the floor and does not count
-    neighbours = [
-        outcome("m", 1.0, entry_id=f"n{i}", similarity=0.85 * (20 - i) / 20) for i in range(20)
-    ]
-    found = aggregate(neighbours, ["m"], NOW, S)["m"]
+    recalled = neighbours(
+        *(outcome("m", 1.0, entry_id=f"n{i}", similarity=0.85 * (20 - i) / 20) for i in range(20))
+    )
+    found = aggregate(recalled, ["m"], NOW, S)["m"]
     assert found.count == 19
     assert found.weight == pytest.approx(0.79 * sum((j / 20) ** 2 for j in range(2, 21)))
-    assert [n.outcome.entry_id for n in found.neighbours] == [f"n{i}" for i in range(16)]
+    assert found.neighbours.entry_ids == tuple(f"n{i}" for i in range(16))
 
 
 def test_beta_blend_by_hand() -> None:
     # prior 0.85, k = 4; five best matches of weight 0.79, four of them successes
     evidence = aggregate(
-        [outcome("m", 1.0, entry_id=str(i)) for i in range(4)] + [outcome("m", 0.0, entry_id="f")],
+        neighbours(
+            *(outcome("m", 1.0, entry_id=str(i)) for i in range(4)), outcome("m", 0.0, entry_id="f")
+        ),
         ["m"],
         NOW,
         S,
@@ -111,23 +113,13 @@ def test_beta_blend_by_hand() -> None:
     assert blend(0.85, None, 4.0) == (0.85, 0.0)
 
 
-def test_threshold_from_slider_and_min_quality() -> None:
-    reachable = 0.99  # the best candidate clears every slider's tau
-    assert threshold(0, None, reachable, S) == pytest.approx(0.55)
-    assert threshold(5, None, reachable, S) == pytest.approx(0.735)
-    assert threshold(10, None, reachable, S) == pytest.approx(0.92)
-    assert threshold(5, 0.9, reachable, S) == pytest.approx(0.9)
-    assert threshold(10, 0.5, reachable, S) == pytest.approx(0.92)  # min_quality only raises
-
-
-def test_threshold_stays_within_a_margin_of_the_best_prediction() -> None:
-    # best 0.8: slider 5 allows 0.5 * 0.3 = 0.15 below it, slider 10 none
-    assert threshold(5, None, 0.8, S) == pytest.approx(0.65)
-    assert threshold(10, None, 0.8, S) == pytest.approx(0.8)
-    assert threshold(0, None, 0.8, S) == pytest.approx(0.5)
-    # min_quality is still a hard floor, and the margin can be switched off
-    assert threshold(5, 0.7, 0.8, S) == pytest.approx(0.7)
-    assert threshold(5, None, 0.8, replace(S, tau_margin_max=None)) == pytest.approx(0.735)
+def test_price_sensitivity_falls_with_the_slider() -> None:
+    # 0.35 * (1 - slider/10) ** 3
+    assert price_sensitivity(0, S) == pytest.approx(0.35)
+    assert price_sensitivity(5, S) == pytest.approx(0.35 / 8)
+    assert price_sensitivity(10, S) == 0.0
+    assert price_sensitivity(-3, S) == pytest.approx(0.35)  # clamped to 0..10
+    assert price_sensitivity(12, S) == 0.0
 
 
 CATALOG = small_catalog(
@@ -144,32 +136,69 @@ def _candidate(model_id: str, p: float, cost: float, confidence: float = 0.0) ->
     return Candidate(entry(CATALOG, model_id), p, p, confidence, basis, price, None)
 
 
-def test_pick_is_the_cheapest_clearing_tau_and_ranked_first() -> None:
-    pool = [
+def _pool() -> list[Candidate]:
+    return [
         _candidate("big", 0.95, 0.05),
         _candidate("lite", 0.60, 0.0001),
         _candidate("mid", 0.80, 0.005),
         _candidate("mini", 0.76, 0.001),
     ]
-    chosen = select(pool, 0.75, S)
-    assert chosen.pick.model_id == "mini"
+
+
+# ln(cost / cheapest): lite 0.0001 is the cheapest
+_LOG_RATIO = {"lite": 0.0, "mini": math.log(10), "mid": math.log(50), "big": math.log(500)}
+
+
+def test_the_slider_trades_predicted_success_for_cost() -> None:
+    # slider 4.5: lambda = 0.35 * 0.55**3 = 0.05823; value = p - lambda * ln(cost / cheapest)
+    chosen = select(_pool(), 4.5, None, S)
+    lam = 0.35 * 0.55**3
+    value = {c: p - lam * _LOG_RATIO[c] for c, p in
+             [("big", 0.95), ("lite", 0.60), ("mid", 0.80), ("mini", 0.76)]}  # fmt: skip
+    # mini 0.626 beats lite 0.600, big 0.588 and mid 0.572
+    assert [r.candidate.model_id for r in chosen.ranked] == ["mini", "lite", "big", "mid"]
+    assert [r.score for r in chosen.ranked] == pytest.approx(
+        [value[m] for m in ("mini", "lite", "big", "mid")], abs=1e-6
+    )
+    # tau is the pick's prediction: the pick is the cheapest model clearing it
+    assert chosen.threshold == pytest.approx(0.76)
     assert chosen.met_threshold
-    assert [r.candidate.model_id for r in chosen.ranked] == ["mini", "mid", "big", "lite"]
-    # log-cost positions: mini (log 0.001) between lite (0.0001) and big (0.05)
-    span = math.log(0.05 / 0.0001)
-    assert chosen.ranked[0].score == pytest.approx(1 + 1 - math.log(10) / span, abs=1e-6)
-    assert chosen.ranked[-1].score == pytest.approx(0.60 - 0.75)
     # fallback: the cheapest at least 0.03 more likely than the pick
     assert chosen.fallback is not None
     assert chosen.fallback.model_id == "mid"
+    # 0 is the cheapest acceptable model, 10 the most likely to succeed
+    assert select(_pool(), 0, None, S).pick.model_id == "lite"
+    assert select(_pool(), 10, None, S).pick.model_id == "big"
+    assert select(_pool(), 10, None, S).threshold == pytest.approx(0.95)
+
+
+def test_min_quality_raises_the_floor() -> None:
+    chosen = select(_pool(), 0, 0.78, S)
+    assert chosen.pick.model_id == "mid"  # the cheapest of mid and big, both >= 0.78
+    assert chosen.threshold == pytest.approx(0.80)
+    # below the floor: p - floor - 1 - lambda * ln(priciest / cheapest), under every
+    # acceptable candidate (lambda 0.35 at slider 0)
+    scores = {r.candidate.model_id: r.score for r in chosen.ranked}
+    assert scores["mini"] == pytest.approx(0.76 - 0.78 - 1 - 0.35 * math.log(500), abs=1e-5)
+    assert scores["lite"] == pytest.approx(0.60 - 0.78 - 1 - 0.35 * math.log(500), abs=1e-5)
+    assert [r.candidate.model_id for r in chosen.ranked] == ["mid", "big", "mini", "lite"]
 
 
 def test_no_model_meets_threshold_picks_the_most_likely() -> None:
     pool = [_candidate("lite", 0.5, 0.0001), _candidate("big", 0.9, 0.05)]
-    chosen = select(pool, 0.95, S)
+    chosen = select(pool, 5, 0.95, S)
     assert chosen.pick.model_id == "big"
+    assert chosen.threshold == pytest.approx(0.95)
     assert not chosen.met_threshold
     assert chosen.fallback is None  # nothing is more reliable than the pick
+
+
+def test_nothing_acceptable_and_equally_likely_picks_the_cheapest() -> None:
+    # cold start on neutral priors: every prediction 0.5, under tau_min 0.55
+    pool = [_candidate(m, 0.5, c) for m, c in [("big", 0.05), ("mini", 0.001), ("mid", 0.005)]]
+    chosen = select(pool, 5, None, S)
+    assert chosen.pick.model_id == "mini"
+    assert not chosen.met_threshold
 
 
 def test_cap_keeps_the_pick_and_the_fallback() -> None:
@@ -179,7 +208,7 @@ def test_cap_keeps_the_pick_and_the_fallback() -> None:
         _candidate("mid", 0.82, 0.005),
         _candidate("big", 0.97, 0.05),
     ]
-    chosen = select(pool, 0.75, S)
+    chosen = select(pool, 0, None, S)
     assert chosen.pick.model_id == "lite"
     assert chosen.fallback is not None
     assert chosen.fallback.model_id == "big"
@@ -189,20 +218,20 @@ def test_cap_keeps_the_pick_and_the_fallback() -> None:
 
 
 def test_equal_costs_break_ties_by_predicted_success() -> None:
-    chosen = select([_candidate("mini", 0.80, 0.001), _candidate("mid", 0.90, 0.001)], 0.7, S)
+    chosen = select([_candidate("mini", 0.80, 0.001), _candidate("mid", 0.90, 0.001)], 0, None, S)
     assert chosen.pick.model_id == "mid"
 
 
 def test_escalation_reasons() -> None:
-    tied = select([_candidate("mini", 0.80, 0.001), _candidate("mid", 0.81, 0.001)], 0.7, S)
+    tied = select([_candidate("mini", 0.80, 0.001), _candidate("mid", 0.81, 0.001)], 5, None, S)
     assert escalation_reasons(tied, {}, S) == ["thin_evidence", "low_confidence", "tie"]
 
     split = [outcome("mini", q, entry_id=f"e{i}") for i, q in enumerate([1, 0, 1, 0, 1, 0])]
     agreed = [outcome("mid", 1.0, entry_id=f"m{i}") for i in range(6)]
-    evidence = aggregate(split + agreed, ["mini", "mid"], NOW, S)
+    evidence = aggregate(neighbours(*split, *agreed), ["mini", "mid"], NOW, S)
     mini = predict(entry(CATALOG, "mini"), 0.8, evidence["mini"], Price(0.001, {}), 4.0)
     mid = predict(entry(CATALOG, "mid"), 0.8, evidence["mid"], Price(0.01, {}), 4.0)
-    conflicted = select([mini, mid], 0.6, S)
+    conflicted = select([mini, mid], 0, None, S)
     assert conflicted.pick.model_id == "mini"
     # 6 neighbours of weight 0.79 -> W 4.74 >= 2 with a 50% success rate;
     # confidence 4.74 / 8.74 = 0.54 is not low

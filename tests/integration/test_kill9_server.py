@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +36,16 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def _stored_outcomes(data_dir: Path) -> set[tuple[str, str]]:
+    """(recommendation id, model id) of every feedback outcome in the memory file."""
+    (path,) = data_dir.rglob("memory.sqlite3")
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        rows = conn.execute(
+            "SELECT recommendation_id, model_id FROM outcomes WHERE recommendation_id IS NOT NULL"
+        ).fetchall()
+    return {(str(r), str(m)) for r, m in rows}
 
 
 def _task(n: int) -> str:
@@ -122,14 +134,16 @@ async def test_acknowledged_feedback_survives_kill_9_and_restart(tmp_path: Path)
         server.terminate()
         assert await server.wait() == 0
 
-    # ...and its outcome record is in memory, under the recommendation it answered.
+    # ...and its outcome is recalled for its task, about the model it reported...
     memory, _ = open_memory(Config(data_dir=tmp_path))
     try:
         scope = Scope(tenant="default")
-        for n, recommendation_id, model in acked:
+        for n, _, model in acked:
             hits = await memory.recall(scope, RecallQuery(text=_task(n), k=1))
-            assert hits, f"outcome for task {n} is missing"
-            assert hits[0].record.recommendation_id == recommendation_id
-            assert hits[0].record.model_id == model
+            assert len(hits), f"outcome for task {n} is missing"
+            assert hits.models_by_row() == (model,)
     finally:
         await memory.close()
+    # ...stored under the recommendation it answered (recall does not return that link).
+    stored = await asyncio.to_thread(_stored_outcomes, tmp_path)
+    assert {(recommendation_id, model) for _, recommendation_id, model in acked} <= stored

@@ -14,13 +14,16 @@ from minima_grpc.memory.protocol import (
     Reinforcement,
 )
 from tests.memory.conftest import BackendUnderTest, outcome
+from tests.memory.recalled import recorded, written
 
 PARSER = "refactor the recursive descent parser of the compiler front end"
 PARSER_QUERY = "refactor the compiler parser"
 SOUP = "write a recipe for a spicy tomato soup with basil"
 
 
-async def test_remembered_outcome_comes_back_whole(memory_backend: BackendUnderTest) -> None:
+async def test_remembered_outcome_comes_back_with_what_it_is_weighed_by(
+    memory_backend: BackendUnderTest,
+) -> None:
     b = memory_backend
     record = outcome(PARSER, "claude-haiku", key="k-1")
     entry_id = await b.memory.remember(b.scope(), record)
@@ -28,12 +31,28 @@ async def test_remembered_outcome_comes_back_whole(memory_backend: BackendUnderT
 
     hits = await b.memory.recall(b.scope(), RecallQuery(text=PARSER_QUERY))
 
-    assert [h.entry_id for h in hits] == [entry_id]
-    hit = hits[0]
-    assert hit.record == record
-    assert 0.0 < hit.similarity <= 1.0
-    assert 0.0 <= hit.knowledge_confidence <= 1.0
-    assert hit.is_stale is False
+    assert hits.entry_ids == (entry_id,)
+    assert recorded(hits, 0) == written(record)
+    assert 0.0 < hits.similarity[0] <= 1.0
+    assert 0.0 <= hits.knowledge_confidence[0] <= 1.0
+    assert not hits.is_stale[0]
+
+
+async def test_unknown_cost_and_tokens_and_seeds_come_back_as_such(
+    memory_backend: BackendUnderTest,
+) -> None:
+    b = memory_backend
+    record = outcome(
+        PARSER, key="seed-1", cost_usd=None, output_tokens=None, source="seed:routerbench"
+    )
+    await b.memory.remember(b.scope(), record)
+    await b.settle()
+
+    hits = await b.memory.recall(b.scope(), RecallQuery(text=PARSER_QUERY))
+
+    assert recorded(hits, 0) == written(record)
+    assert recorded(hits, 0)["cost_usd"] is None
+    assert recorded(hits, 0)["seeded"] is True
 
 
 async def test_closest_text_ranks_first(memory_backend: BackendUnderTest) -> None:
@@ -44,8 +63,9 @@ async def test_closest_text_ranks_first(memory_backend: BackendUnderTest) -> Non
 
     hits = await b.memory.recall(b.scope(), RecallQuery(text=PARSER_QUERY, k=2))
 
-    assert hits[0].entry_id == parser
-    assert all(h.entry_id != soup or h.similarity < hits[0].similarity for h in hits)
+    assert hits.entry_ids[0] == parser
+    for entry, similarity in zip(hits.entry_ids, hits.similarity, strict=True):
+        assert entry != soup or similarity < hits.similarity[0]
 
 
 async def test_remember_is_idempotent_on_the_key(memory_backend: BackendUnderTest) -> None:
@@ -57,21 +77,26 @@ async def test_remember_is_idempotent_on_the_key(memory_backend: BackendUnderTes
 
     assert again == first
     hits = await b.memory.recall(b.scope(), RecallQuery(text=PARSER_QUERY))
-    assert [h.entry_id for h in hits] == [first]
+    assert hits.entry_ids == (first,)
 
 
 async def test_remember_many_counts_new_records_and_replays_as_noop(
     memory_backend: BackendUnderTest,
 ) -> None:
     b = memory_backend
-    records = [outcome(f"seed prompt {i} about topic {i % 4}", key=f"seed-{i}") for i in range(20)]
+    records = [
+        outcome(f"seed prompt {i} about topic {i % 4}", f"model-{i}", key=f"seed-{i}")
+        for i in range(20)
+    ]
 
     assert await b.memory.remember_many(b.scope(), records) == 20
     assert await b.memory.remember_many(b.scope(), records) == 0
     await b.settle()
     hits = await b.memory.recall(b.scope(), RecallQuery(text="seed prompt 7 about topic 3", k=50))
-    assert len(hits) == 20
-    assert hits[0].record.task_text == "seed prompt 7 about topic 3"
+    assert len(hits) == len(set(hits.entry_ids)) == 20
+    # the exact text ranks first (each record has its own model)
+    assert recorded(hits, 0) == written(records[7])
+    assert list(hits.similarity) == sorted(hits.similarity, reverse=True)
 
 
 async def test_per_model_quota_keeps_a_rare_model_from_being_crowded_out(
@@ -88,7 +113,7 @@ async def test_per_model_quota_keeps_a_rare_model_from_being_crowded_out(
         RecallQuery(text=PARSER_QUERY, models=("popular", "rare", "absent"), per_model_k=3),
     )
 
-    by_model = [h.record.model_id for h in hits]
+    by_model = hits.models_by_row()
     assert by_model.count("popular") == 3
     assert by_model.count("rare") == 2
     assert "absent" not in by_model
@@ -105,7 +130,7 @@ async def test_model_filter_with_overall_k(memory_backend: BackendUnderTest) -> 
     hits = await b.memory.recall(b.scope(), RecallQuery(text=PARSER_QUERY, k=3, models=("m1",)))
 
     assert len(hits) == 3
-    assert {h.record.model_id for h in hits} == {"m1"}
+    assert set(hits.models_by_row()) == {"m1"}
 
 
 async def test_another_tenant_sees_and_touches_nothing(memory_backend: BackendUnderTest) -> None:
@@ -113,13 +138,13 @@ async def test_another_tenant_sees_and_touches_nothing(memory_backend: BackendUn
     entry_id = await b.memory.remember(b.scope(), outcome(PARSER, key="mine"))
     await b.settle()
 
-    assert await b.memory.recall(b.other_scope(), RecallQuery(text=PARSER_QUERY)) == []
+    assert len(await b.memory.recall(b.other_scope(), RecallQuery(text=PARSER_QUERY))) == 0
     result = await b.memory.reinforce(
         b.other_scope(), Reinforcement(entry_ids=(entry_id,), signal=1.0, idempotency_key="x")
     )
     assert entry_id not in result.reinforced_entry_ids
     hits = await b.memory.recall(b.scope(), RecallQuery(text=PARSER_QUERY))
-    assert [h.entry_id for h in hits] == [entry_id]
+    assert hits.entry_ids == (entry_id,)
 
 
 async def test_namespaces_are_separate_lanes(memory_backend: BackendUnderTest) -> None:
@@ -129,8 +154,8 @@ async def test_namespaces_are_separate_lanes(memory_backend: BackendUnderTest) -
     await b.settle()
 
     hits = await b.memory.recall(b.scope("payments"), RecallQuery(text=PARSER_QUERY))
-    assert [h.entry_id for h in hits] == [payments]
-    assert await b.memory.recall(b.scope("empty"), RecallQuery(text=PARSER_QUERY)) == []
+    assert hits.entry_ids == (payments,)
+    assert len(await b.memory.recall(b.scope("empty"), RecallQuery(text=PARSER_QUERY))) == 0
 
 
 async def test_a_user_sees_own_and_shared_outcomes_only(memory_backend: BackendUnderTest) -> None:
@@ -142,7 +167,7 @@ async def test_a_user_sees_own_and_shared_outcomes_only(memory_backend: BackendU
 
     async def seen(user: str | None) -> set[str]:
         hits = await b.memory.recall(b.scope(user_id=user), RecallQuery(text=PARSER_QUERY))
-        return {h.entry_id for h in hits}
+        return set(hits.entry_ids)
 
     assert await seen("alice") == {shared, alice}
     assert await seen("bob") == {shared, bob}
@@ -159,7 +184,7 @@ async def test_reinforcement_moves_confidence_once_per_key(
 
     async def confidence(entry_id: str) -> float:
         hits = await b.memory.recall(b.scope(), RecallQuery(text=PARSER_QUERY))
-        return next(h.knowledge_confidence for h in hits if h.entry_id == entry_id)
+        return float(hits.knowledge_confidence[hits.entry_ids.index(entry_id)])
 
     start = await confidence(good)
     up = Reinforcement(entry_ids=(good,), signal=1.0, idempotency_key="up-1")
@@ -223,7 +248,7 @@ async def test_probe_reports_a_reachable_backend(memory_backend: BackendUnderTes
 async def test_blank_query_recalls_nothing(memory_backend: BackendUnderTest) -> None:
     b = memory_backend
     await b.memory.remember(b.scope(), outcome(PARSER, key="k"))
-    assert await b.memory.recall(b.scope(), RecallQuery(text="   ")) == []
+    assert len(await b.memory.recall(b.scope(), RecallQuery(text="   "))) == 0
 
 
 def _pending(rec_id: str) -> PendingRecommendation:
@@ -270,4 +295,5 @@ async def test_every_outcome_kind_round_trips(
     await b.memory.remember(b.scope(), record)
     await b.settle()
     hits = await b.memory.recall(b.scope(), RecallQuery(text=PARSER_QUERY))
-    assert [h.record for h in hits] == [record]
+    assert len(hits) == 1
+    assert recorded(hits, 0) == written(record)

@@ -10,6 +10,7 @@ from pathlib import Path
 from minima_grpc.memory.embedded import open_embedded
 from minima_grpc.memory.protocol import RecallQuery
 from tests.memory.kill9 import run_and_kill
+from tests.memory.recalled import recorded, written
 from tests.memory.writer_process import SCOPE, record_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,8 +35,9 @@ async def test_every_acknowledged_outcome_survives_kill_9(tmp_path: Path) -> Non
         # ...under the id that was acknowledged, and recallable.
         for key in keys[:: max(1, len(keys) // 20)]:
             hits = await memory.recall(SCOPE, RecallQuery(text=record_for(key).task_text, k=1))
-            assert hits[0].entry_id == entry_ids[key]
-            assert hits[0].record.idempotency_key == key
+            assert hits.entry_ids == (entry_ids[key],)
+            row = recorded(hits, 0)  # the child stamped the record with its own clock
+            assert row == written(record_for(key)) | {"recorded_at": row["recorded_at"]}
     finally:
         await memory.close()
 
@@ -57,17 +59,18 @@ async def main(data_dir):
     limit = largest + 256 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
     i = 0
+    acked = {}
     try:
         while True:
             key = f"w-{i}"
-            entry_id = await memory.remember(SCOPE, record_for(key))
-            print("ACK", key, entry_id, flush=True)
+            acked[key] = await memory.remember(SCOPE, record_for(key))
+            print("ACK", key, acked[key], flush=True)
             i += 1
     except Exception as exc:
         print("ERROR", type(exc).__name__, exc, flush=True)
     print("PROBE", (await memory.probe(SCOPE)).reachable, flush=True)
     hits = await memory.recall(SCOPE, RecallQuery(text=record_for("w-0").task_text, k=1))
-    print("READ", hits[0].record.idempotency_key, flush=True)
+    print("READ", "w-0" if hits.entry_ids[0] == acked["w-0"] else hits.entry_ids[0], flush=True)
 
 
 asyncio.run(main(Path(sys.argv[1])))

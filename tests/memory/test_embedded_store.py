@@ -21,6 +21,7 @@ from minima_grpc.memory.embedded import (
 )
 from minima_grpc.memory.protocol import Lesson, RecallQuery, Reinforcement
 from tests.memory.conftest import outcome
+from tests.memory.recalled import recorded, rows, written
 from tests.memory.test_contract import PARSER, PARSER_QUERY, _pending
 
 SCOPE = Scope(tenant="tenant-a", namespace="team")
@@ -75,14 +76,15 @@ async def test_everything_survives_a_restart(tmp_path: Path, settings: EmbeddedS
     memory, store = open_embedded(tmp_path, settings)
     try:
         after = await memory.recall(SCOPE, RecallQuery(text=PARSER_QUERY))
-        assert after == before
-        assert after[0].knowledge_confidence > 0.5
+        assert rows(after) == rows(before)
+        assert after.entry_ids == (entry,)
+        assert after.knowledge_confidence[0] > 0.5
         assert len(await memory.strategies(SCOPE, [], 5)) == 1
         assert await store.get(SCOPE, "rec-1") == _pending("rec-1")
         assert await store.claim_feedback(SCOPE, "fb-1") is False
         # The replayed reinforcement is still recognised after the restart.
         again = await memory.reinforce(SCOPE, Reinforcement((entry,), 1.0, "r1"))
-        assert again.updated_confidence == pytest.approx(after[0].knowledge_confidence)
+        assert again.updated_confidence == pytest.approx(after.knowledge_confidence[0])
     finally:
         await memory.close()
 
@@ -110,13 +112,14 @@ async def test_old_outcomes_are_recalled_as_stale(
     opened: tuple[EmbeddedMemory, EmbeddedRecommendationStore], clock: Clock
 ) -> None:
     memory, _ = opened
-    await memory.remember(SCOPE, outcome(PARSER, key="old", recorded_at=clock.now))
+    old = await memory.remember(SCOPE, outcome(PARSER, key="old", recorded_at=clock.now))
     clock.now += timedelta(days=31)
-    await memory.remember(SCOPE, outcome(f"{PARSER} 2", key="new", recorded_at=clock.now))
+    new = await memory.remember(SCOPE, outcome(f"{PARSER} 2", key="new", recorded_at=clock.now))
 
     hits = await memory.recall(SCOPE, RecallQuery(text=PARSER_QUERY))
 
-    assert {h.record.idempotency_key: h.is_stale for h in hits} == {"old": True, "new": False}
+    stale = dict(zip(hits.entry_ids, hits.is_stale.tolist(), strict=True))
+    assert stale == {old: True, new: False}
 
 
 @pytest.mark.parametrize(
@@ -146,7 +149,7 @@ async def test_bad_records_are_refused_and_nothing_is_written(
     with pytest.raises(InvalidRecordError):
         await memory.remember(SCOPE, bad)
 
-    assert await memory.recall(SCOPE, RecallQuery(text=PARSER_QUERY)) == []
+    assert len(await memory.recall(SCOPE, RecallQuery(text=PARSER_QUERY))) == 0
 
 
 async def test_bad_lessons_and_reinforcements_are_refused(
@@ -162,7 +165,7 @@ async def test_bad_lessons_and_reinforcements_are_refused(
     with pytest.raises(InvalidRecordError, match="tenant"):
         await memory.recall(Scope(tenant=""), RecallQuery(text=PARSER_QUERY))
     hits = await memory.recall(SCOPE, RecallQuery(text=PARSER_QUERY))
-    assert hits[0].knowledge_confidence == 0.5
+    assert hits.knowledge_confidence[0] == 0.5
 
 
 async def test_unknown_and_foreign_entry_ids_are_ignored(
@@ -258,6 +261,7 @@ async def test_a_large_lane_uses_the_graph_and_reloads_it_after_restart(
     await memory.remember_many(SCOPE, records)
     await memory.wait_indexed(30)
     before = await memory.recall(SCOPE, query)
+    t17 = await memory.remember(SCOPE, records[17])  # stored already: its entry id
     await memory.close()
     graphs = await asyncio.to_thread(lambda: list(tmp_path.rglob("*.usearch")))
     assert len(graphs) == 4  # one graph per model
@@ -268,6 +272,7 @@ async def test_a_large_lane_uses_the_graph_and_reloads_it_after_restart(
     finally:
         await memory.close()
 
-    assert [h.entry_id for h in after] == [h.entry_id for h in before]
-    assert sorted(h.record.model_id for h in after) == ["m0"] * 5 + ["m1"] * 5
-    assert after[0].record.idempotency_key == "t17"
+    assert after.entry_ids == before.entry_ids
+    assert sorted(after.models_by_row()) == ["m0"] * 5 + ["m1"] * 5
+    assert after.entry_ids[0] == t17
+    assert recorded(after, 0) == written(records[17])

@@ -11,7 +11,7 @@ import pytest
 
 from minima_grpc.memory.embedded import vectors
 from minima_grpc.memory.embedded.embedder import DocFrequencies, Features, embed, quantize
-from minima_grpc.memory.embedded.vectors import Hit, LaneIndex, Want
+from minima_grpc.memory.embedded.vectors import Hits, LaneIndex, Want
 
 WORDS = [f"w{i}" for i in range(400)]
 
@@ -53,8 +53,9 @@ def _build(index: LaneIndex) -> None:
         pass
 
 
-def _keys(hits: list[Hit]) -> list[int]:
-    return [h.key for h in hits]
+def _keys(hits: Hits) -> list[int]:
+    keys: list[int] = hits.keys.tolist()
+    return keys
 
 
 def test_graph_tier_agrees_with_exact_search(small_tiers: None) -> None:
@@ -72,7 +73,8 @@ def test_graph_tier_agrees_with_exact_search(small_tiers: None) -> None:
         truth = set(_keys(exact.search(query, want)))
         found = graph.search(query, want)
         overlap.append(len(truth & set(_keys(found))) / 10)
-        assert [h.similarity for h in found] == sorted((h.similarity for h in found), reverse=True)
+        assert list(found.similarity) == sorted(found.similarity, reverse=True)
+        assert len(set(_keys(found))) == len(found.keys)
     assert np.mean(overlap) > 0.8
 
 
@@ -84,7 +86,7 @@ def test_per_model_quota_is_filled_for_rare_and_popular_models(small_tiers: None
 
     hits = index.search(queries[0], Want(users=(0,), models=(0, 1, 2, 7), per_model_k=8))
 
-    counts = np.bincount([models[h.key] for h in hits], minlength=3)
+    counts = np.bincount([models[key] for key in _keys(hits)], minlength=3)
     assert counts.tolist() == [8, 8, 5]
 
 
@@ -111,9 +113,9 @@ def test_other_users_rows_are_invisible_in_both_tiers(small_tiers: None) -> None
         if build_graph:
             _build(index)
         for query in queries[:5]:
-            seen = {users[h.key] for h in index.search(query, Want(users=(0, 1), k=50))}
+            seen = {users[key] for key in _keys(index.search(query, Want(users=(0, 1), k=50)))}
             assert seen <= {0, 1}
-            seen = {users[h.key] for h in index.search(query, Want(users=(0, 2), k=50))}
+            seen = {users[key] for key in _keys(index.search(query, Want(users=(0, 2), k=50)))}
             assert 2 in seen
             assert 1 not in seen
 
@@ -136,4 +138,4 @@ def test_saved_graph_is_reused_only_for_the_same_rows(small_tiers: None, tmp_pat
     other.load(list(range(1000, 1300)), [0] * 300, [0] * 300, codes)
     assert other.graph_rows == 0  # different rows: the stale graph is dropped
     assert not graph.exists()
-    assert other.search(queries[0], Want(users=(0,), k=3))
+    assert len(other.search(queries[0], Want(users=(0,), k=3)).keys) == 3

@@ -113,7 +113,7 @@ async def test_transient_errors_are_retried_by_the_sdk_for_idempotent_calls(
     memory = MubitMemory(MubitConnector(make_settings(max_retries=1)))
     try:
         fake_mubit.inject("/v2/control/query", status=503, times=1)
-        assert await memory.recall(scope, QUERY) == []
+        assert len(await memory.recall(scope, QUERY)) == 0
         assert len(fake_mubit.requests("/v2/control/query")) == 2
     finally:
         await memory.close()
@@ -168,7 +168,7 @@ async def test_garbage_rows_are_dropped_and_good_rows_kept(
     )
     fake_mubit.inject("/v2/control/query", body=body)
     hits = await mubit_memory.recall(scope, QUERY)
-    assert [h.entry_id for h in hits] == [entry.record_id]
+    assert hits.entry_ids == (entry.record_id,)
 
 
 async def test_a_slow_mubit_is_cut_off_at_the_deadline(
@@ -212,7 +212,7 @@ async def test_stalled_workers_do_not_stall_the_event_loop_or_later_calls(
         # Only the two calls that got a worker reached Mubit; the four queued were dropped.
         assert stall.hits == 2
         await asyncio.sleep(1.0)  # let the stalled workers finish
-        assert await memory.recall(scope, QUERY) == []
+        assert len(await memory.recall(scope, QUERY)) == 0
     finally:
         tick_task.cancel()
         await memory.close()

@@ -11,6 +11,7 @@ from minima_grpc.engine.types import Difficulty, Scope, TaskType
 from minima_grpc.memory.mubit.memory import MubitMemory
 from minima_grpc.memory.protocol import Lesson, OutcomeRecord, RecallQuery, Reinforcement
 from tests.fake_mubit import FakeKeys, FakeMubit
+from tests.memory.recalled import recorded, written
 
 OutcomeFactory = Callable[..., OutcomeRecord]
 ScopeFactory = Callable[..., Scope]
@@ -24,12 +25,11 @@ async def test_remembered_outcome_is_recalled_with_its_evidence(
 
     hits = await mubit_memory.recall(scope, RecallQuery(text="refactor the parser module"))
 
-    assert [h.entry_id for h in hits] == [entry_id]
-    hit = hits[0]
-    assert hit.reference_id == entry_id
-    assert 0 < hit.similarity <= 1
-    assert hit.knowledge_confidence == pytest.approx(0.5)
-    assert hit.record == record
+    assert hits.entry_ids == (entry_id,)
+    assert hits.reference_ids == (entry_id,)
+    assert 0 < hits.similarity[0] <= 1
+    assert hits.knowledge_confidence[0] == pytest.approx(0.5)
+    assert recorded(hits, 0) == written(record)
     # Stored in the scope's lane, as an observation tagged kind=outcome.
     entry = fake_mubit.instance(scope.api_key or "").entries[entry_id]
     assert (entry.run_id, entry.entry_type) == ("minima:team-a", "observation")
@@ -84,10 +84,10 @@ async def test_namespaces_and_tenants_do_not_see_each_other(
     query = RecallQuery(text=text)
 
     assert len(await mubit_memory.recall(team_a, query)) == 1
-    assert await mubit_memory.recall(make_scope(namespace="team-b"), query) == []
-    assert await mubit_memory.recall(make_scope(namespace=None), query) == []
+    assert len(await mubit_memory.recall(make_scope(namespace="team-b"), query)) == 0
+    assert len(await mubit_memory.recall(make_scope(namespace=None), query)) == 0
     other_org = make_scope(key=keys.other_org, namespace="team-a")
-    assert await mubit_memory.recall(other_org, query) == []
+    assert len(await mubit_memory.recall(other_org, query)) == 0
     same_org = make_scope(key=keys.same_org, namespace="team-a")
     assert len(await mubit_memory.recall(same_org, query)) == 1
 
@@ -100,7 +100,7 @@ async def test_user_scoped_outcomes_stay_with_their_user(
     query = RecallQuery(text=text)
 
     assert len(await mubit_memory.recall(make_scope(user_id="alice"), query)) == 1
-    assert await mubit_memory.recall(make_scope(user_id="bob"), query) == []
+    assert len(await mubit_memory.recall(make_scope(user_id="bob"), query)) == 0
 
 
 async def test_per_model_recall_keeps_a_rare_model_visible(
@@ -123,8 +123,8 @@ async def test_per_model_recall_keeps_a_rare_model_visible(
         ),
     )
 
-    assert sorted(h.record.model_id for h in hits) == ["popular", "popular", "rare"]
-    assert hits == sorted(hits, key=lambda h: h.similarity, reverse=True)
+    assert sorted(hits.models_by_row()) == ["popular", "popular", "rare"]
+    assert list(hits.similarity) == sorted(hits.similarity, reverse=True)
     # The first page (2 x 2 models x 2) held only `popular`; one wider query found `rare`.
     limits = [r.body["limit"] for r in fake_mubit.requests("/v2/control/query")]
     assert limits == [8, 200]
@@ -140,7 +140,7 @@ async def test_overall_recall_honours_k_and_the_model_filter(
     only_b = await mubit_memory.recall(
         scope, RecallQuery(text="product announcement", models=("b",))
     )
-    assert [h.record.model_id for h in only_b] == ["b"]
+    assert only_b.models_by_row() == ("b",)
 
 
 async def test_reinforcement_moves_confidence_once_per_key(
@@ -159,8 +159,9 @@ async def test_reinforcement_moves_confidence_once_per_key(
     assert first.updated_confidence == pytest.approx(0.6)
     assert replay.updated_confidence == pytest.approx(0.6)
     assert penalty.updated_confidence == pytest.approx(0.5)
-    (hit,) = await mubit_memory.recall(scope, RecallQuery(text="prove the lemma"))
-    assert hit.knowledge_confidence == pytest.approx(0.5)
+    hits = await mubit_memory.recall(scope, RecallQuery(text="prove the lemma"))
+    assert hits.entry_ids == (entry,)
+    assert hits.knowledge_confidence[0] == pytest.approx(0.5)
 
 
 async def test_reinforcing_nothing_calls_nothing(
@@ -203,13 +204,13 @@ async def test_lessons_reflect_into_strategies(
 async def test_seeding_is_bulk_idempotent_and_recallable(
     mubit_memory: MubitMemory, scope: Scope, make_outcome: OutcomeFactory, fake_mubit: FakeMubit
 ) -> None:
-    seeds = [make_outcome(f"answer trivia question number {i}", "m1") for i in range(300)]
+    seeds = [make_outcome(f"answer trivia question number {i}", f"m{i}") for i in range(300)]
 
     assert await mubit_memory.remember_many(scope, seeds) == 300
     assert await mubit_memory.remember_many(scope, seeds) == 0
     assert len(fake_mubit.requests("/v2/control/batch_insert")) == 4  # 2 x ceil(300/256)
     hits = await mubit_memory.recall(scope, RecallQuery(text="trivia question number 7", k=3))
-    assert hits[0].record.task_text == "answer trivia question number 7"
+    assert recorded(hits, 0) == written(seeds[7])
 
 
 async def test_probe_reports_reachability_and_latency(
@@ -230,5 +231,5 @@ async def test_probe_reports_reachability_and_latency(
 async def test_empty_query_text_recalls_nothing_without_a_call(
     mubit_memory: MubitMemory, scope: Scope, fake_mubit: FakeMubit
 ) -> None:
-    assert await mubit_memory.recall(scope, RecallQuery(text="   ")) == []
+    assert len(await mubit_memory.recall(scope, RecallQuery(text="   "))) == 0
     assert fake_mubit.requests() == []

@@ -8,7 +8,6 @@ import math
 import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from minima_grpc.engine.types import Difficulty, Outcome, TaskType
 from minima_grpc.memory.embedded.errors import InvalidRecordError
@@ -19,16 +18,12 @@ _COMPRESS_FROM = 256
 _RAW, _ZLIB = b"\x00", b"\x01"
 LESSON_TYPES = ("success", "failure")
 
-# Columns of `outcomes` read back into an OutcomeRecord (the text comes from `texts`).
-RECORD_COLUMNS = (
-    "seq, text_id, model_id, task_type, difficulty, outcome, quality, recorded_us, "
-    "input_tokens, output_tokens, cost_usd, latency_ms, verified, source, "
-    "recommendation_id, tags, idempotency_key, confidence"
+# Columns of `outcomes` recall reads, in the order tenant.py unpacks them: what
+# the engine weighs a neighbour by (not the record: no text, no enums).
+NEIGHBOUR_COLUMNS = (
+    "seq, model_id, quality, recorded_us, cost_usd, output_tokens, "
+    "substr(source, 1, 4) = 'seed', confidence"
 )
-# Enum lookups by value without Enum.__call__ (hot in recall).
-_TASK_TYPES = {t.value: t for t in TaskType}
-_DIFFICULTIES = {d.value: d for d in Difficulty}
-_OUTCOMES = {o.value: o for o in Outcome}
 
 
 # -- time ---------------------------------------------------------------------
@@ -40,10 +35,6 @@ def to_micros(moment: datetime) -> int:
         moment = moment.replace(tzinfo=UTC)
     delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def from_micros(micros: int) -> datetime:
-    return datetime.fromtimestamp(micros // 1_000_000, UTC).replace(microsecond=micros % 1_000_000)
 
 
 # -- ids ----------------------------------------------------------------------
@@ -196,46 +187,3 @@ INSERT_OUTCOME = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (lane_id, dedup) DO NOTHING RETURNING seq"
 )
-
-
-def record_from_row(row: Sequence[Any], text: str) -> tuple[int, float, OutcomeRecord]:
-    """(seq, knowledge confidence, record) from a RECORD_COLUMNS row and its text."""
-    (
-        seq,
-        _text_id,
-        model_id,
-        task_type,
-        difficulty,
-        outcome,
-        quality,
-        recorded_us,
-        input_tokens,
-        output_tokens,
-        cost_usd,
-        latency_ms,
-        verified,
-        source,
-        recommendation_id,
-        tags,
-        idempotency_key,
-        confidence,
-    ) = row
-    record = OutcomeRecord(
-        task_text=text,
-        task_type=_TASK_TYPES[task_type],
-        difficulty=_DIFFICULTIES[difficulty],
-        model_id=model_id,
-        outcome=_OUTCOMES[outcome],
-        quality=quality,
-        recorded_at=from_micros(recorded_us),
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        cost_usd=cost_usd,
-        latency_ms=latency_ms,
-        verified_in_production=bool(verified),
-        source=source,
-        recommendation_id=recommendation_id,
-        tags=tuple(json.loads(tags)) if tags else (),
-        idempotency_key=idempotency_key,
-    )
-    return seq, confidence, record

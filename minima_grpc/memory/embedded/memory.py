@@ -29,8 +29,8 @@ from minima_grpc.memory.embedded.tenant import Remember
 from minima_grpc.memory.protocol import (
     Lesson,
     MemoryProbe,
+    Neighbours,
     OutcomeRecord,
-    RecalledOutcome,
     RecallQuery,
     Reinforcement,
     ReinforcementResult,
@@ -70,7 +70,7 @@ class EmbeddedMemory:
             created += sum(1 for _, new in results if new)
         return created
 
-    async def recall(self, scope: Scope, query: RecallQuery) -> list[RecalledOutcome]:
+    async def recall(self, scope: Scope, query: RecallQuery) -> Neighbours:
         store = await self._store(scope)
         return await self._run(partial(store.recall, scope.lane, scope.user_id, query))
 

@@ -46,13 +46,14 @@ from minima_grpc.memory.embedded.lane import VOCAB_SAVE_EVERY, Lane
 from minima_grpc.memory.embedded.reflection import StoredLesson, consolidate, rank
 from minima_grpc.memory.embedded.schema import connect, open_tenant_file
 from minima_grpc.memory.embedded.settings import EmbeddedSettings
-from minima_grpc.memory.embedded.vectors import ADVANCE_STEP, Want
+from minima_grpc.memory.embedded.vectors import ADVANCE_STEP, Hits, Want
 from minima_grpc.memory.pending_codec import decode_pending, encode_pending
 from minima_grpc.memory.protocol import (
+    FloatArray,
     Lesson,
+    Neighbours,
     OutcomeRecord,
     PendingRecommendation,
-    RecalledOutcome,
     RecallQuery,
     Reinforcement,
     ReinforcementResult,
@@ -404,37 +405,17 @@ class TenantStore:
         )
         lane.texts_since_vocab_save = 0
 
-    def recall(
-        self, lane_name: str, user_id: str | None, query: RecallQuery
-    ) -> list[RecalledOutcome]:
+    def recall(self, lane_name: str, user_id: str | None, query: RecallQuery) -> Neighbours:
         self._check_open()
         lane = self._lanes.get(lane_name)
         want = self._want(user_id, query)
         if lane is None or want is None or not query.text.strip():
-            return []
+            return Neighbours.empty()
         vector = embed([Features(query.text, query.tags)], lane.vocab)[0]
         hits = lane.index.search(vector, want)
-        if not hits:
-            return []
-        records = self._read_records(lane.lane_id, user_id, [h.key for h in hits])
-        now = self._settings.clock()
-        found: list[RecalledOutcome] = []
-        for hit in hits:
-            if hit.key not in records:
-                continue
-            confidence, record = records[hit.key]
-            ident = codec.entry_id(self._file_id, hit.key)
-            found.append(
-                RecalledOutcome(
-                    entry_id=ident,
-                    reference_id=ident,
-                    similarity=hit.similarity,
-                    knowledge_confidence=confidence,
-                    is_stale=now - record.recorded_at > self._settings.stale_after,
-                    record=record,
-                )
-            )
-        return found
+        if not len(hits.keys):
+            return Neighbours.empty()
+        return self._neighbours(lane.lane_id, user_id, hits)
 
     def _want(self, user_id: str | None, query: RecallQuery) -> Want | None:
         """The index request, or None when nothing can match."""
@@ -454,31 +435,47 @@ class TenantStore:
             return None
         return Want(users=users, models=models, per_model_k=per_model_k, k=k)
 
-    def _read_records(
-        self, lane_id: int, user_id: str | None, keys: Sequence[int]
-    ) -> dict[int, tuple[float, OutcomeRecord]]:
-        marks = ",".join("?" * len(keys))
+    def _neighbours(self, lane_id: int, user_id: str | None, hits: Hits) -> Neighbours:
+        """The hits' columns in hit order, from one query that reads only what the
+        engine weighs (no text bodies); hits the lane or user filter rejects are left out."""
+        keys = hits.keys.tolist()
         with self._reader() as conn:
             rows = conn.execute(
-                f"SELECT {codec.RECORD_COLUMNS} FROM outcomes WHERE seq IN ({marks}) "
+                f"SELECT {codec.NEIGHBOUR_COLUMNS} FROM outcomes "
+                f"WHERE seq IN ({','.join('?' * len(keys))}) "
                 # `+lane_id`: look rows up by id; the lane check is only a safeguard.
                 "AND +lane_id = ? AND (user_id IS NULL OR user_id = ?)",
                 (*keys, lane_id, user_id),
             ).fetchall()
-            text_ids = list({row[1] for row in rows})
-            texts = dict(
-                conn.execute(
-                    "SELECT text_id, body FROM texts "
-                    f"WHERE text_id IN ({','.join('?' * len(text_ids))})",
-                    text_ids,
-                ).fetchall()
-            )
-        unpacked = {text_id: codec.unpack_text(body) for text_id, body in texts.items()}
-        found: dict[int, tuple[float, OutcomeRecord]] = {}
-        for row in rows:
-            seq, confidence, record = codec.record_from_row(row, unpacked[row[1]])
-            found[seq] = (confidence, record)
-        return found
+        by_seq = {row[0]: row for row in rows}
+        at = [i for i, key in enumerate(keys) if key in by_seq]
+        if not at:
+            return Neighbours.empty()
+        columns = zip(*(by_seq[keys[i]] for i in at), strict=True)
+        seqs, model_names, quality, recorded_us, cost, tokens, seeded, confidence = columns
+        codes: dict[str, int] = {}
+        model = [codes.setdefault(name, len(codes)) for name in model_names]
+        micros = np.array(recorded_us, dtype=np.int64)
+        stale_before = codec.to_micros(self._settings.clock() - self._settings.stale_after)
+        entry_ids = tuple(codec.entry_id(self._file_id, seq) for seq in seqs)
+
+        def floats(values: Sequence[float | None]) -> FloatArray:
+            return np.array(values, dtype=np.float64)  # None (unknown) becomes NaN
+
+        return Neighbours(
+            model_ids=tuple(codes),
+            model=np.array(model, dtype=np.intp),
+            entry_ids=entry_ids,
+            reference_ids=entry_ids,
+            similarity=hits.similarity[at],
+            knowledge_confidence=floats(confidence),
+            recorded_at=micros / 1e6,
+            is_stale=micros < stale_before,
+            seeded=np.array(seeded, dtype=np.bool_),
+            quality=floats(quality),
+            cost_usd=floats(cost),
+            output_tokens=floats(tokens),
+        )
 
     # -- learning ------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -70,10 +71,11 @@ class Want:
     k: int = 32
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    key: int
-    similarity: float
+class Hits(NamedTuple):
+    """Rows a search found, most similar first (ties: lower key first)."""
+
+    keys: npt.NDArray[np.int64]
+    similarity: npt.NDArray[np.float64]  # in [0, 1]
 
 
 class LaneIndex:
@@ -219,21 +221,20 @@ class LaneIndex:
 
     # -- reads ----------------------------------------------------------------
 
-    def search(self, query: Vector, want: Want) -> list[Hit]:
-        """Nearest visible rows as the request asks, most similar first."""
+    def search(self, query: Vector, want: Want) -> Hits:
+        """Nearest visible rows as the request asks, each once, most similar first."""
         with self._graph_lock, self._lock:
             models = list(self._by_model) if want.models is None else list(want.models)
             if want.per_model_k > 0 and want.models is not None:
-                found = self._nearest_per_model(query, models, want.users, want.per_model_k)
+                positions, scores = self._nearest_per_model(
+                    query, models, want.users, want.per_model_k
+                )
             else:
-                found = self._nearest_overall(query, models, want.users, want.k)
-            keys = self._keys.view()
-            hits = [
-                Hit(int(keys[p]), min(1.0, max(0.0, float(s))))
-                for p, s in zip(found[0], found[1], strict=True)
-            ]
-        hits.sort(key=lambda h: (-h.similarity, h.key))
-        return hits
+                positions, scores = self._nearest_overall(query, models, want.users, want.k)
+            keys = self._keys.view()[positions]
+        similarity = np.clip(np.nan_to_num(scores.astype(np.float64)), 0.0, 1.0)
+        order = np.lexsort((keys, -similarity))
+        return Hits(keys[order], similarity[order])
 
     def _visible(self, model: int, users: tuple[int, ...]) -> Positions:
         parts = [self._by_pair[(model, u)].view() for u in users if (model, u) in self._by_pair]

@@ -34,6 +34,7 @@ from minima_grpc.memory.mubit.errors import MubitUnavailable, bad_response
 from minima_grpc.memory.protocol import (
     Lesson,
     MemoryProbe,
+    Neighbours,
     OutcomeRecord,
     RecalledOutcome,
     RecallQuery,
@@ -228,7 +229,7 @@ class MubitMemory:
 
         return await self._mubit.call(scope, "recall", ask, inline=True)
 
-    async def recall(self, scope: Scope, query: RecallQuery) -> list[RecalledOutcome]:
+    async def recall(self, scope: Scope, query: RecallQuery) -> Neighbours:
         """Neighbours of the query; per model when `per_model_k` is set.
 
         Mubit's query has no metadata predicate, so neither "k per model" nor
@@ -240,7 +241,7 @@ class MubitMemory:
         number of candidates.
         """
         if not query.text.strip():
-            return []
+            return Neighbours.empty()
         if query.per_model_k > 0 and query.models:
             select = per_model(query.models, query.per_model_k)
             first = query.per_model_k * len(query.models) * OVERFETCH
@@ -254,7 +255,7 @@ class MubitMemory:
         if not complete and saturated and limit < cap:
             rows, _ = await self._recall_rows(scope, query, cap)
             kept, _ = select(rows)
-        return kept
+        return Neighbours.from_outcomes(kept)
 
     async def reinforce(self, scope: Scope, reinforcement: Reinforcement) -> ReinforcementResult:
         if not reinforcement.entry_ids:
