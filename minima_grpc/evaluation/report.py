@@ -143,8 +143,11 @@ class _TestSplit:
 
 def _stats(stats: PassStats) -> dict[str, Any]:
     n = max(1, stats.prompts)
+    explored = sum(1 for w in stats.warnings if w.startswith("exploration_pick:"))
     return {
         "decision_basis": dict(stats.decision_basis),
+        # Picks the engine made to learn (it cannot know no feedback will follow).
+        "exploration_share": explored / n,
         "warnings": dict(Counter(stats.warnings).most_common()),
         "classified_task_types": dict(stats.task_types),
         "mean_predicted_success": stats.predicted_success_sum / n,
@@ -209,7 +212,7 @@ def render_table(report: dict[str, Any]) -> str:
         ),
         "",
         f"{'policy':44s} {'accuracy':>8s} {'$/1k':>8s} {'cost/ref':>8s} {'acc/ref':>8s} "
-        f"{'oracle sav.':>11s} {'vs 1-model':>10s} {'memory':>6s}  models used",
+        f"{'oracle sav.':>11s} {'vs 1-model':>10s} {'memory':>6s} {'explored':>8s}  models used",
     ]
     for s in report["router"]:
         lift = "" if s["lift_over_one_model"] is None else f"{s['lift_over_one_model']:+.3f}"
@@ -219,7 +222,8 @@ def render_table(report: dict[str, Any]) -> str:
         memory = bases.get("memory", 0) / max(1, sum(bases.values()))
         lines.append(
             _row(f"minima slider {s['slider']:g}", s)
-            + f" {lift:>10s} {memory:6.0%}  {s['models_used']} (top {top} {share:.0%})"
+            + f" {lift:>10s} {memory:6.0%} {s['engine']['exploration_share']:8.1%}"
+            + f"  {s['models_used']} (top {top} {share:.0%})"
         )
     lines.append("")
     base = report["baselines"]
@@ -249,9 +253,11 @@ def render_table(report: dict[str, Any]) -> str:
             else f"best within budget: slider {target['best_slider']:g}, "
             f"accuracy {target['best_accuracy']:.3f}"
         )
+        hull = target["hull_accuracy_at_budget"]
+        mixed = "" if hull is None else f"; mixing two settings reaches {hull:.3f}"
         lines.append(
             f"target {target['target']} (>= {target['required_accuracy']:.3f} at <= "
-            f"${target['cost_budget_per_1k']:.2f}/1k): {verdict}; {best}"
+            f"${target['cost_budget_per_1k']:.2f}/1k): {verdict}; {best}{mixed}"
         )
     return "\n".join(lines)
 

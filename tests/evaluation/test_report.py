@@ -67,6 +67,9 @@ def test_figures_against_the_baselines(write_csv: WriteCsv, tmp_path: Path) -> N
     table = render_table(report)
     assert "minima slider 10" in table
     assert "premium (reference)" in table
+    # $2.00/1k (20%) lies between slider 0 ($0.10, 0.25) and 10 ($2.80, 0.75):
+    # 0.25 + 1.9 / 2.7 * 0.5 = 0.602 by mixing the two settings
+    assert "slider 0, accuracy 0.250; mixing two settings reaches 0.602" in table
     png = plot_report(report, tmp_path / "out" / "curve.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
