@@ -8,13 +8,15 @@ and, separately, the recall call and the recommendation-store write inside it;
 "engine beyond I/O" is what remains. Then replays the same requests with each
 recall answered instantly from what the memory returned and the store write
 discarded ("engine compute only": classification, aggregation, pricing,
-selection, response). Reports median and p99 in milliseconds.
+selection, response). Reports median and p99 in milliseconds, and the load
+average (the machine may be shared).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import tempfile
@@ -214,6 +216,9 @@ async def run_size(size: int, requests: int, data_dir: Path) -> None:
             compute_ms.append((time.perf_counter() - t0) * 1000.0)
         neighbours = statistics.mean(len(a) for a in timed_memory.answers.values())
         print(summary("engine compute only", compute_ms), f"({neighbours:.0f} neighbours/recall)")
+        # Figures from a shared machine mean little without its load.
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(f"{'load average':>22}: {load} (1, 5, 15 min; {os.cpu_count()} cores)")
     finally:
         await memory.close()
 

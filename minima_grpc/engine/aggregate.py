@@ -17,14 +17,13 @@ give the observed and rescaled cost tiers (weighted means: expected cost is a
 mean).
 
 A recall carries a hundred or more neighbours per model, as numpy columns
-(`Neighbours`); only the heaviest few per model are kept, as short columns
-(for evidence refs and feedback credit).
+(`Neighbours`); only the heaviest few per model are kept (for evidence refs
+and feedback credit).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
@@ -35,27 +34,26 @@ from minima_grpc.memory.protocol import BoolArray, FloatArray, IntArray, Neighbo
 
 
 class KeptNeighbours(NamedTuple):
-    """The heaviest neighbours of one model as columns (one value per neighbour),
-    heaviest first, ties in recall order. A NamedTuple: a few dozen are built
-    per recommendation, and a frozen dataclass costs four times as much."""
+    """The heaviest neighbours of one model, heaviest first, ties in recall
+    order: their rows in the recall, and the columns feedback needs of every
+    one of them. Evidence refs read the few other values they show straight
+    from the recall: copying every column of every kept neighbour costs more.
+    A NamedTuple: a few dozen are built per recommendation, and a frozen
+    dataclass costs four times as much."""
 
+    recall: Neighbours
+    rows: tuple[int, ...]
     entry_ids: tuple[str, ...]
-    reference_ids: tuple[str | None, ...]
-    similarity: tuple[float, ...]
-    knowledge_confidence: tuple[float, ...]
-    is_stale: tuple[bool, ...]
     quality: tuple[float, ...]
 
     @classmethod
     def of_rows(cls, n: Neighbours, rows: IntArray) -> KeptNeighbours:
-        """These rows of a recall's columns, in this order."""
+        """These rows of a recall, in this order."""
         listed: list[int] = rows.tolist()
         return cls(
-            tuple(n.entry_ids[j] for j in listed),
-            tuple(n.reference_ids[j] for j in listed),
-            tuple(n.similarity[rows].tolist()),
-            tuple(n.knowledge_confidence[rows].tolist()),
-            tuple(n.is_stale[rows].tolist()),
+            n,
+            tuple(listed),
+            tuple([n.entry_ids[j] for j in listed]),
             tuple(n.quality[rows].tolist()),
         )
 
@@ -63,22 +61,19 @@ class KeptNeighbours(NamedTuple):
         """Neighbours start to stop (excluded)."""
         part = slice(start, stop)
         return KeptNeighbours(
-            self.entry_ids[part],
-            self.reference_ids[part],
-            self.similarity[part],
-            self.knowledge_confidence[part],
-            self.is_stale[part],
-            self.quality[part],
+            self.recall, self.rows[part], self.entry_ids[part], self.quality[part]
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ModelEvidence:
+class ModelEvidence(NamedTuple):
+    """What the recalled neighbours say about one candidate. A NamedTuple, like
+    KeptNeighbours: one is built per candidate per recommendation."""
+
     model_id: str
     weight: float
     success_mass: float
     # Neighbours with a positive weight (all of them count in the masses).
-    count: int
+    counted: int
     # The heaviest of them (at most settings.kept_neighbours_per_model).
     neighbours: KeptNeighbours
     observed_cost: float | None
@@ -142,29 +137,27 @@ def _summarise(
 ) -> dict[str, ModelEvidence]:
     buckets = len(ids) + 1
 
-    def per_model(values: FloatArray) -> FloatArray:
-        # (float already with weights; the cast only informs the type checker)
-        return np.bincount(model, weights=values, minlength=buckets).astype(np.float64, copy=False)
+    # Plain numbers per model: indexing numpy arrays one value at a time is slow.
+    def total(values: FloatArray) -> list[float]:
+        sums: list[float] = np.bincount(model, weights=values, minlength=buckets).tolist()
+        return sums
+
+    def how_many(rows: BoolArray) -> list[int]:
+        found: list[int] = np.bincount(model[rows], minlength=buckets).tolist()
+        return found
 
     counted = weights > 0.0
-    count = per_model(counted.astype(np.float64))
-    mass = per_model(weights)
-    success = per_model(weights * n.quality)
+    masses, successes, counts = total(weights), total(weights * n.quality), how_many(counted)
     # Realized costs and output tokens: positive samples only (NaN = unknown is
     # not > 0), weighted like the evidence.
     has_cost, has_tokens = counted & (n.cost_usd > 0.0), counted & (n.output_tokens > 0.0)
     cost_w, token_w = np.where(has_cost, weights, 0.0), np.where(has_tokens, weights, 0.0)
-    cost_n = per_model(has_cost.astype(np.float64))
-    token_n = per_model(has_tokens.astype(np.float64))
-    cost_sum = per_model(np.where(has_cost, cost_w * n.cost_usd, 0.0))
-    token_sum = per_model(np.where(has_tokens, token_w * n.output_tokens, 0.0))
-    cost_mass, token_mass = per_model(cost_w), per_model(token_w)
+    cost_ns, cost_masses = how_many(has_cost), total(cost_w)
+    cost_sums = total(np.where(has_cost, cost_w * n.cost_usd, 0.0))
+    token_ns, token_masses = how_many(has_tokens), total(token_w)
+    token_sums = total(np.where(has_tokens, token_w * n.output_tokens, 0.0))
     rows, spans = _heaviest(model, weights, counted, buckets, settings.kept_neighbours_per_model)
     kept = KeptNeighbours.of_rows(n, rows)
-    # Plain floats from here: indexing numpy arrays one value at a time is slow.
-    masses, successes, counts = mass.tolist(), success.tolist(), count.tolist()
-    cost_ns, cost_sums, cost_masses = cost_n.tolist(), cost_sum.tolist(), cost_mass.tolist()
-    token_ns, token_sums, token_masses = token_n.tolist(), token_sum.tolist(), token_mass.tolist()
     min_samples = settings.observed_min_samples
     evidence = {}
     for i, model_id in enumerate(ids):
@@ -174,14 +167,14 @@ def _summarise(
             model_id=model_id,
             weight=masses[i],
             success_mass=successes[i],
-            count=int(counts[i]),
+            counted=counts[i],
             neighbours=kept.span(spans[i], spans[i + 1]),
             observed_cost=cost_sums[i] / cost_masses[i] if cost_ns[i] >= min_samples else None,
-            cost_samples=int(cost_ns[i]),
+            cost_samples=cost_ns[i],
             observed_output_tokens=(
                 token_sums[i] / token_masses[i] if token_ns[i] >= min_samples else None
             ),
-            token_samples=int(token_ns[i]),
+            token_samples=token_ns[i],
         )
     return evidence
 
@@ -193,7 +186,9 @@ def _heaviest(
     model, heaviest first within a model (ties keep recall order: the sort is
     stable); and where each model's rows start among them (model i: spans[i]
     to spans[i + 1])."""
-    ranked: IntArray = np.lexsort((-weights, model))
+    # (lexsort sorts a narrow integer key much faster: the narrowest that fits)
+    narrow = model.astype(np.min_scalar_type(buckets))
+    ranked: IntArray = np.lexsort((-weights, narrow))
     ranked = ranked[counted[ranked]]
     owner = model[ranked]
     rank_in_model = np.arange(len(ranked)) - np.searchsorted(owner, np.arange(buckets))[owner]

@@ -66,10 +66,12 @@ class _Cue:
         words = text.words
         if not self.words.isdisjoint(words):
             return True
-        for key in self.phrase_keys & words:
-            for phrase in self.phrases[key]:
-                if phrase.words <= words and phrase.padded in text.joined:
-                    return True
+        # (most texts hold no phrase's last word: a cheap test before the intersection)
+        if not self.phrase_keys.isdisjoint(words):
+            for key in self.phrase_keys & words:
+                for phrase in self.phrases[key]:
+                    if phrase.words <= words and phrase.padded in text.joined:
+                        return True
         if self.near and not (self.near[0].isdisjoint(words) or self.near[1].isdisjoint(words)):
             return True
         return any(p.search(text.raw) for p in self.patterns) if self.patterns else False

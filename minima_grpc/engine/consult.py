@@ -125,5 +125,5 @@ def _blend(
             out.append(c)
         else:
             moved = True
-            out.append(replace(c, predicted_success=p, basis=DecisionBasis.LLM))
+            out.append(c._replace(predicted_success=p, basis=DecisionBasis.LLM))
     return replace(scored, candidates=tuple(out)), moved

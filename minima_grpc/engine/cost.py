@@ -17,6 +17,7 @@ import enum
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from minima_grpc.catalog import CatalogEntry
 from minima_grpc.engine.aggregate import ModelEvidence
@@ -65,10 +66,28 @@ class TokenEstimate:
     output_tokens: int
 
 
-@dataclass(frozen=True, slots=True)
-class Price:
+class Price(NamedTuple):
+    """What one call is expected to cost and the figures behind it. A
+    NamedTuple: one per candidate per recommendation."""
+
     usd: float
-    breakdown: dict[str, float]
+    # The formula that priced it: the basis, or an estimate when the basis's
+    # samples were missing.
+    formula: CostBasis
+    # An estimate's input and output dollars.
+    input_usd: float = 0.0
+    output_usd: float = 0.0
+    # Observed output tokens, when rescaled.
+    output_tokens: float = 0.0
+
+    @property
+    def breakdown(self) -> dict[str, float]:
+        """The spec's breakdown, built only for the candidates a response shows."""
+        if self.formula is CostBasis.RESCALED:
+            return {"rescaled": self.usd, "obs_output_tokens": round(self.output_tokens, 1)}
+        if self.formula is CostBasis.OBSERVED:
+            return {"observed_avg": self.usd}
+        return {"input": self.input_usd, "output": self.output_usd}
 
 
 def expected_tokens(task: TaskInput, task_type: TaskType, difficulty: Difficulty) -> TokenEstimate:
@@ -92,16 +111,16 @@ def choose_basis(
     caching_required: bool,
     min_samples: int,
 ) -> CostBasis:
-    def samples(model_id: str, kind: str) -> int:
-        found = evidence.get(model_id)
-        if found is None:
-            return 0
-        return found.token_samples if kind == "tokens" else found.cost_samples
-
-    ids = [c.model_id for c in candidates]
-    if ids and all(samples(i, "tokens") >= min_samples for i in ids):
+    """The richest basis every candidate has enough samples for (a candidate
+    without evidence has none)."""
+    if not candidates:
+        return CostBasis.ESTIMATE
+    found = [evidence.get(c.model_id) for c in candidates]
+    if min(0 if e is None else e.token_samples for e in found) >= min_samples:
         return CostBasis.RESCALED
-    if not caching_required and ids and all(samples(i, "cost") >= min_samples for i in ids):
+    if caching_required:
+        return CostBasis.ESTIMATE
+    if min(0 if e is None else e.cost_samples for e in found) >= min_samples:
         return CostBasis.OBSERVED
     return CostBasis.ESTIMATE
 
@@ -129,8 +148,8 @@ def price(
     if basis is CostBasis.RESCALED and evidence and evidence.observed_output_tokens is not None:
         obs_tokens = evidence.observed_output_tokens
         usd = input_usd + obs_tokens * out_price / 1e6
-        return Price(usd, {"rescaled": usd, "obs_output_tokens": round(obs_tokens, 1)})
+        return Price(usd, CostBasis.RESCALED, output_tokens=obs_tokens)
     if basis is CostBasis.OBSERVED and evidence and evidence.observed_cost is not None:
-        return Price(evidence.observed_cost, {"observed_avg": evidence.observed_cost})
+        return Price(evidence.observed_cost, CostBasis.OBSERVED)
     output_usd = tokens.output_tokens * entry.output_token_multiplier * out_price / 1e6
-    return Price(input_usd + output_usd, {"input": input_usd, "output": output_usd})
+    return Price(input_usd + output_usd, CostBasis.ESTIMATE, input_usd, output_usd)

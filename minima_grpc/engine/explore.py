@@ -48,10 +48,10 @@ def explore(
     request: RecommendRequest, decision: Decision, seed: int, settings: EngineSettings
 ) -> Exploration:
     unchanged = Exploration(decision, None)
-    rng = random.Random(seed)
     # A caller's min_quality is a hard floor: never gamble below it.
     if request.constraints.min_quality is not None or not settings.exploration:
         return unchanged
+    rng = random.Random(seed)
     if rng.random() >= settings.exploration_share:
         return unchanged
     draws = {
@@ -62,7 +62,7 @@ def explore(
     if not draws:
         return unchanged
     optimistic = tuple(
-        replace(c, predicted_success=draws[c.model_id]) if c.model_id in draws else c
+        c._replace(predicted_success=draws[c.model_id]) if c.model_id in draws else c
         for c in decision.scored.candidates
     )
     trial = decide(request, replace(decision.scored, candidates=optimistic), settings)

@@ -17,7 +17,7 @@ until it had piled up evidence and overstate a weak one.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from minima_grpc.catalog import CatalogEntry
 from minima_grpc.catalog.model import NEUTRAL_PRIOR
@@ -26,10 +26,13 @@ from minima_grpc.engine.cost import Price
 from minima_grpc.engine.types import DecisionBasis
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A candidate model with everything the pick and the response need."""
+class Candidate(NamedTuple):
+    """A candidate model with everything the pick and the response need.
+    A NamedTuple: every candidate is built anew for each recommendation (and
+    again when exploration or the reasoner revises its prediction)."""
 
+    # The entry's, at hand: candidates are looked up and ordered by it.
+    model_id: str
     entry: CatalogEntry
     prior: float
     predicted_success: float
@@ -37,10 +40,6 @@ class Candidate:
     basis: DecisionBasis
     price: Price
     evidence: ModelEvidence | None
-
-    @property
-    def model_id(self) -> str:
-        return self.entry.model_id
 
     @property
     def cost(self) -> float:
@@ -74,4 +73,4 @@ def predict(
 ) -> Candidate:
     p, confidence = blend(prior, evidence, pseudocount)
     basis = DecisionBasis.MEMORY if confidence > 0.0 else DecisionBasis.PRIOR
-    return Candidate(entry, prior, p, confidence, basis, price, evidence)
+    return Candidate(entry.model_id, entry, prior, p, confidence, basis, price, evidence)

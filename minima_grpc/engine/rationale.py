@@ -11,7 +11,7 @@ from minima_grpc.engine.types import DecisionBasis, EvidenceRef
 def rationale(c: Candidate, classification: Classification, tau: float, basis: CostBasis) -> str:
     label = f"{classification.task_type.value}/{classification.difficulty.value}"
     if c.evidence is not None and c.confidence > 0:
-        n = c.evidence.count
+        n = c.evidence.counted
         knowledge = (
             f"{n} similar past outcome{'s' if n != 1 else ''} "
             f"(weight {c.evidence.weight:.2f}, weighted success {c.evidence.success_rate:.0%}) "
@@ -29,29 +29,21 @@ def rationale(c: Candidate, classification: Classification, tau: float, basis: C
 
 
 def evidence_refs(c: Candidate, limit: int) -> tuple[EvidenceRef, ...]:
+    """The `limit` heaviest neighbours behind the prediction, read from the recall."""
     if c.evidence is None:
         return ()
-    kept = c.evidence.neighbours
-    rows = zip(  # the first column's cut ends the zip: the `limit` heaviest
-        kept.entry_ids[:limit],
-        kept.reference_ids,
-        kept.similarity,
-        kept.knowledge_confidence,
-        kept.quality,
-        kept.is_stale,
-        strict=False,
-    )
+    model_id, n = c.model_id, c.evidence.neighbours.recall
     return tuple(
         [
             EvidenceRef(
-                entry_id=entry_id,
-                reference_id=reference_id,
-                model_id=c.model_id,
-                score=round(similarity, 4),
-                knowledge_confidence=round(confidence, 4),
-                observed_success=round(quality, 4),
-                is_stale=is_stale,
+                entry_id=n.entry_ids[j],
+                reference_id=n.reference_ids[j],
+                model_id=model_id,
+                score=round(float(n.similarity[j]), 4),
+                knowledge_confidence=round(float(n.knowledge_confidence[j]), 4),
+                observed_success=round(float(n.quality[j]), 4),
+                is_stale=bool(n.is_stale[j]),
             )
-            for entry_id, reference_id, similarity, confidence, quality, is_stale in rows
+            for j in c.evidence.neighbours.rows[:limit]
         ]
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from itertools import chain
 
 from minima_grpc.catalog import Catalog
 from minima_grpc.engine.decision import Decision, Plan, or_default
@@ -23,6 +22,9 @@ def pending_recommendation(
     every candidate (the caller may run a model other than the pick)."""
     scored = decision.scored
     evidence = [c.evidence for c in scored.candidates if c.evidence is not None]
+    quality: dict[str, float] = {}
+    for e in evidence:
+        quality.update(zip(e.neighbours.entry_ids, e.neighbours.quality, strict=True))
     return PendingRecommendation(
         recommendation_id=recommendation_id,
         task_text=plan.text,
@@ -33,11 +35,7 @@ def pending_recommendation(
         evidence_by_model={e.model_id: e.neighbours.entry_ids for e in evidence},
         est_costs={c.model_id: c.cost for c in scored.candidates},
         created_at=now,
-        evidence_quality=dict(
-            chain.from_iterable(
-                zip(e.neighbours.entry_ids, e.neighbours.quality, strict=True) for e in evidence
-            )
-        ),
+        evidence_quality=quality,
         namespace=scope.namespace,
         user_id=scope.user_id,
     )

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from minima_grpc.engine.predict import Candidate
 from minima_grpc.engine.settings import EngineSettings
@@ -42,14 +42,14 @@ from minima_grpc.engine.settings import EngineSettings
 _COST_EPSILON = 1e-9
 
 
-@dataclass(frozen=True, slots=True)
-class Ranked:
+class Ranked(NamedTuple):
+    """A NamedTuple: one per candidate per pick."""
+
     candidate: Candidate
     score: float
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
+class Selection(NamedTuple):
     ranked: tuple[Ranked, ...]
     fallback: Candidate | None
     threshold: float

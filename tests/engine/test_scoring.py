@@ -12,9 +12,10 @@ from minima_grpc.engine.aggregate import ModelEvidence, aggregate, neighbour_wei
 from minima_grpc.engine.cost import CostBasis, Price
 from minima_grpc.engine.escalate import escalation_reasons
 from minima_grpc.engine.predict import Candidate, blend, predict
+from minima_grpc.engine.rationale import evidence_refs
 from minima_grpc.engine.select import cap_ranked, price_sensitivity, select
 from minima_grpc.engine.settings import EngineSettings
-from minima_grpc.engine.types import DecisionBasis
+from minima_grpc.engine.types import DecisionBasis, EvidenceRef
 from minima_grpc.memory.protocol import RecalledOutcome
 
 from .factories import NOW, entry, model, neighbours, outcome, small_catalog
@@ -90,7 +91,7 @@ def test_every_neighbour_counts_but_only_the_heaviest_are_kept() -> None:
         *(outcome("m", 1.0, entry_id=f"n{i}", similarity=0.85 * (20 - i) / 20) for i in range(20))
     )
     found = aggregate(recalled, ["m"], NOW, S)["m"]
-    assert found.count == 19
+    assert found.counted == 19
     assert found.weight == pytest.approx(0.79 * sum((j / 20) ** 2 for j in range(2, 21)))
     assert found.neighbours.entry_ids == tuple(f"n{i}" for i in range(16))
 
@@ -132,8 +133,8 @@ CATALOG = small_catalog(
 
 def _candidate(model_id: str, p: float, cost: float, confidence: float = 0.0) -> Candidate:
     basis = DecisionBasis.MEMORY if confidence else DecisionBasis.PRIOR
-    price = Price(cost, {"input": cost, "output": 0.0})
-    return Candidate(entry(CATALOG, model_id), p, p, confidence, basis, price, None)
+    price = Price(cost, CostBasis.ESTIMATE, cost, 0.0)
+    return Candidate(model_id, entry(CATALOG, model_id), p, p, confidence, basis, price, None)
 
 
 def _pool() -> list[Candidate]:
@@ -229,8 +230,12 @@ def test_escalation_reasons() -> None:
     split = [outcome("mini", q, entry_id=f"e{i}") for i, q in enumerate([1, 0, 1, 0, 1, 0])]
     agreed = [outcome("mid", 1.0, entry_id=f"m{i}") for i in range(6)]
     evidence = aggregate(neighbours(*split, *agreed), ["mini", "mid"], NOW, S)
-    mini = predict(entry(CATALOG, "mini"), 0.8, evidence["mini"], Price(0.001, {}), 4.0)
-    mid = predict(entry(CATALOG, "mid"), 0.8, evidence["mid"], Price(0.01, {}), 4.0)
+    mini = predict(
+        entry(CATALOG, "mini"), 0.8, evidence["mini"], Price(0.001, CostBasis.ESTIMATE, 0.001), 4.0
+    )
+    mid = predict(
+        entry(CATALOG, "mid"), 0.8, evidence["mid"], Price(0.01, CostBasis.ESTIMATE, 0.01), 4.0
+    )
     conflicted = select([mini, mid], 0, None, S)
     assert conflicted.pick.model_id == "mini"
     # 6 neighbours of weight 0.79 -> W 4.74 >= 2 with a 50% success rate;
@@ -241,3 +246,22 @@ def test_escalation_reasons() -> None:
 def test_cost_basis_tags() -> None:
     assert CostBasis.ESTIMATE.tag == "est"
     assert CostBasis.OBSERVED.tag == CostBasis.RESCALED.tag == "obs"
+
+
+def test_evidence_refs_show_the_heaviest_neighbours_rounded() -> None:
+    # weights: best 1 * (0.3 + 0.7 * 0.987654); stale (0.8 / 0.85)^2 * 0.79 * 0.5;
+    # far (0.4 / 0.85)^2 * 0.79; "other" is not a candidate
+    best = outcome("mini", 0.123456, entry_id="best", knowledge_confidence=0.987654)
+    recalled = neighbours(
+        outcome("mini", 1.0, entry_id="far", similarity=0.4),
+        outcome("other", 1.0, entry_id="x", similarity=0.9),
+        replace(best, reference_id="ref-1"),
+        outcome("mini", 0.5, entry_id="stale", similarity=0.8, is_stale=True),
+    )
+    found = aggregate(recalled, ["mini"], NOW, S)["mini"]
+    mini = predict(entry(CATALOG, "mini"), 0.8, found, Price(0.001, CostBasis.ESTIMATE), 4.0)
+    assert evidence_refs(mini, 2) == (
+        EvidenceRef("best", "ref-1", "mini", 0.85, 0.9877, 0.1235, False),
+        EvidenceRef("stale", None, "mini", 0.8, 0.7, 0.5, True),
+    )
+    assert [ref.entry_id for ref in evidence_refs(mini, 5)] == ["best", "stale", "far"]
