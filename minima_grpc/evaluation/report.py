@@ -143,7 +143,7 @@ class _TestSplit:
 
 def _stats(stats: PassStats) -> dict[str, Any]:
     n = max(1, stats.prompts)
-    explored = sum(1 for w in stats.warnings if w.startswith("exploration_pick:"))
+    explored = sum(n for w, n in stats.warnings.items() if w.startswith("exploration_pick:"))
     return {
         "decision_basis": dict(stats.decision_basis),
         # Picks the engine made to learn (it cannot know no feedback will follow).

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -29,12 +30,18 @@ def _dataset(write_csv: WriteCsv):  # type: ignore[no-untyped-def]
 
 def _result(choices_by_slider: dict[float, list[int]]) -> ReplayResult:
     runs = tuple(
-        SliderRun(slider, "ns", Pass(np.array(c, dtype=np.int64), PassStats(prompts=len(c))), None)
+        SliderRun(slider, "ns", Pass(np.array(c, dtype=np.int64), _stats(len(c))), None)
         for slider, c in choices_by_slider.items()
     )
     return ReplayResult(
         ReplayPlan(namespace="ns", sliders=tuple(choices_by_slider)), None, runs, 1.0
     )
+
+
+def _stats(prompts: int) -> PassStats:
+    # three of the four picks explored "cheap"
+    warnings = Counter({"exploration_pick:cheap": 3, "cold_start": prompts})
+    return PassStats(prompts=prompts, warnings=warnings)
 
 
 def test_figures_against_the_baselines(write_csv: WriteCsv, tmp_path: Path) -> None:
@@ -48,6 +55,7 @@ def test_figures_against_the_baselines(write_csv: WriteCsv, tmp_path: Path) -> N
     assert cheapest["accuracy"] == pytest.approx(0.25)
     assert cheapest["cost_per_1k"] == pytest.approx(0.1)
     assert cheapest["models_used"] == 1
+    assert cheapest["engine"]["exploration_share"] == pytest.approx(0.75)
     assert best["accuracy"] == report["baselines"]["oracle"]["accuracy"] == pytest.approx(0.75)
     assert best["oracle_saving_captured"] == pytest.approx(1.0)
     # The oracle beats one model for everything at its cost: cheap 0.25 / mid 0.5 mixed.
