@@ -11,6 +11,7 @@ import minima_grpc
 from minima_grpc.catalog import Catalog
 from minima_grpc.engine.errors import Unauthenticated
 from minima_grpc.engine.feedback import FeedbackHandler
+from minima_grpc.engine.feedback_flow import FeedbackFlow
 from minima_grpc.engine.reasoner import Reasoner
 from minima_grpc.engine.recommend import Recommender
 from minima_grpc.engine.settings import EngineSettings
@@ -66,9 +67,12 @@ class MinimaEngine:
         self._memory = memory
         self._store = store
         self._clock = clock
-        self._recommender = Recommender(catalog, memory, store, self.settings, reasoner, clock)
+        flow = FeedbackFlow(self.settings.exploration_feedback_window)
+        self._recommender = Recommender(
+            catalog, memory, store, self.settings, reasoner, clock, flow
+        )
         self._workflows = WorkflowRunner(self._recommender)
-        self._feedback = FeedbackHandler(catalog, memory, store, self.settings, clock)
+        self._feedback = FeedbackHandler(catalog, memory, store, self.settings, clock, flow)
 
     async def start(self) -> None:
         """The catalog is loaded at construction; drop recommendations past their TTL."""

@@ -45,14 +45,20 @@ def exploration_seed(scope: Scope, text: str) -> int:
 
 
 def explore(
-    request: RecommendRequest, decision: Decision, seed: int, settings: EngineSettings
+    request: RecommendRequest,
+    decision: Decision,
+    seed: int,
+    settings: EngineSettings,
+    reporting_share: float,
 ) -> Exploration:
+    """`reporting_share`: how much of the lane's traffic reports outcomes back
+    (engine/feedback_flow.py); exploring where nothing comes back only costs."""
     unchanged = Exploration(decision, None)
     # A caller's min_quality is a hard floor: never gamble below it.
     if request.constraints.min_quality is not None or not settings.exploration:
         return unchanged
     rng = random.Random(seed)
-    if rng.random() >= settings.exploration_share:
+    if rng.random() >= settings.exploration_share * reporting_share:
         return unchanged
     draws = {
         c.model_id: _draw(rng, c, settings.exploration_pseudocount)

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from minima_grpc.catalog import Catalog
 from minima_grpc.engine.errors import Unauthenticated, UnknownModel
+from minima_grpc.engine.feedback_flow import FeedbackFlow
 from minima_grpc.engine.settings import EngineSettings
 from minima_grpc.engine.types import (
     FeedbackRequest,
@@ -97,12 +98,14 @@ class FeedbackHandler:
         store: RecommendationStore,
         settings: EngineSettings,
         clock: Callable[[], datetime],
+        flow: FeedbackFlow,
     ) -> None:
         self._catalog = catalog
         self._memory = memory
         self._store = store
         self._settings = settings
         self._clock = clock
+        self._flow = flow
 
     async def handle(self, scope: Scope, request: FeedbackRequest) -> FeedbackResponse:
         check_feedback(request)
@@ -118,6 +121,7 @@ class FeedbackHandler:
         written = await self._write(scope, request, pending, key)
         if written is None:
             return FeedbackResponse(accepted=False, warnings=("memory_write_failed",))
+        self._flow.reported(scope)
 
         warnings: list[str] = []
         reinforced = await self._reinforce(scope, request, pending, written)

@@ -25,6 +25,7 @@ from minima_grpc.engine.consult import escalate
 from minima_grpc.engine.decision import Plan, decide, score
 from minima_grpc.engine.errors import BackendUnavailable, Unauthenticated
 from minima_grpc.engine.explore import exploration_seed, explore
+from minima_grpc.engine.feedback_flow import FeedbackFlow
 from minima_grpc.engine.reasoner import Reasoner
 from minima_grpc.engine.recall import recall_neighbours
 from minima_grpc.engine.respond import pending_recommendation, recommend_response
@@ -74,8 +75,10 @@ class Recommender:
         settings: EngineSettings,
         reasoner: Reasoner | None,
         clock: Callable[[], datetime],
+        flow: FeedbackFlow,
     ) -> None:
         self._catalog = catalog
+        self._flow = flow
         self._memory = memory
         self._store = store
         self._settings = settings
@@ -111,7 +114,8 @@ class Recommender:
         first = decide(request, score(plan, plan.classification, evidence, settings), settings)
         escalation = await escalate(plan, first, evidence, self._reasoner, settings)
         seed = exploration_seed(scope, plan.text)
-        exploration = explore(request, escalation.decision, seed, settings)
+        reporting = self._flow.reporting_share(scope)
+        exploration = explore(request, escalation.decision, seed, settings, reporting)
         decision = exploration.decision
 
         warnings = [recall.warning] if recall.warning else []
@@ -128,6 +132,7 @@ class Recommender:
         recommendation_id = uuid.uuid4().hex
         pending = pending_recommendation(recommendation_id, scope, plan, decision, now)
         await self._persist(scope, pending)
+        self._flow.recommended(scope)
         response = recommend_response(
             recommendation_id,
             plan,

@@ -71,6 +71,9 @@ class EngineSettings:
     # k: lower than the prediction's pseudocount, so an untried model's draw
     # spreads wide enough to be tried at all.
     exploration_pseudocount: float = 2.0
+    # The share is scaled by how much of the lane's last ~window recommendations
+    # got feedback (engine/feedback_flow.py): no outcomes back, no exploring.
+    exploration_feedback_window: int = 100
 
     # Candidates returned in `ranked` when the caller sets no max_candidates.
     default_max_candidates: int = 8

@@ -10,6 +10,7 @@ from minima_grpc.catalog.loader import parse_catalog
 from minima_grpc.engine.types import (
     Constraints,
     Difficulty,
+    FeedbackRequest,
     Outcome,
     RecommendRequest,
     RecommendResponse,
@@ -121,3 +122,25 @@ async def test_models_with_enough_evidence_are_not_explored(make_engine: MakeEng
     assert any(cold_explored)
     assert not any(explored(r) for r in warm_answers)
     assert {r.recommended_model.model_id for r in warm_answers} == {"mid"}
+
+
+async def test_exploration_stops_where_no_feedback_comes_back(make_engine: MakeEngine) -> None:
+    window = 8
+    settings = replace(EXPLORING, exploration_feedback_window=window)
+    fresh = await make_engine(catalog=CATALOG, settings=settings)
+    silent = await make_engine(catalog=CATALOG, settings=settings)
+    reporting = await make_engine(catalog=CATALOG, settings=settings)
+    # `window` earlier recommendations on unrelated text: one lane never reports back
+    # on them, the other reports every outcome.
+    for n in range(window):
+        await ask(silent, f"qqq{n} zzz{n}")
+        done = await ask(reporting, f"qqq{n} zzz{n}")
+        outcome = FeedbackRequest(
+            done.recommendation_id, done.recommended_model.model_id, Outcome.SUCCESS
+        )
+        await reporting.engine.feedback(SCOPE, outcome)
+    assert any([explored(await ask(fresh, p)) for p in PHRASES])  # benefit of the doubt
+    assert any([explored(await ask(reporting, p)) for p in PHRASES])
+    quiet = [await ask(silent, p) for p in PHRASES]
+    assert not any(explored(r) for r in quiet)
+    assert {r.recommended_model.model_id for r in quiet} == {"mid"}
