@@ -303,7 +303,8 @@ SETTINGS: tuple[Setting, ...] = (
         "exploration",
         "MINIMA_EXPLORATION",
         _bool,
-        "try thinly-evidenced models now and then (seeded; warned as exploration_pick)",
+        "try thinly-evidenced models now and then where outcomes come back (seeded; warned "
+        "as exploration_pick)",
     ),
     Setting("mubit_endpoint", "MUBIT_ENDPOINT", _endpoint, "Mubit endpoint (memory=mubit)"),
     Setting(
