@@ -11,11 +11,11 @@ import pytest
 from minima_grpc.engine.aggregate import ModelEvidence, aggregate, neighbour_weights
 from minima_grpc.engine.cost import CostBasis, Price
 from minima_grpc.engine.escalate import escalation_reasons
-from minima_grpc.engine.predict import Candidate, blend, predict
+from minima_grpc.engine.predict import Candidate, blend, pooled_success, predict
 from minima_grpc.engine.rationale import evidence_refs
 from minima_grpc.engine.select import cap_ranked, price_sensitivity, select
 from minima_grpc.engine.settings import EngineSettings
-from minima_grpc.engine.types import DecisionBasis, EvidenceRef
+from minima_grpc.engine.types import DecisionBasis, Difficulty, EvidenceRef, TaskType
 from minima_grpc.memory.protocol import RecalledOutcome
 
 from .factories import NOW, entry, model, neighbours, outcome, small_catalog
@@ -112,6 +112,29 @@ def test_beta_blend_by_hand() -> None:
     assert p == pytest.approx((ws + 4 * 0.85) / (w + 4))
     assert confidence == pytest.approx(w / (w + 4))
     assert blend(0.85, None, 4.0) == (0.85, 0.0)
+
+
+def test_a_model_the_catalog_says_nothing_about_starts_from_the_pooled_success() -> None:
+    # equal weights (0.79 each): "a" 3 of 3 succeeded, "b" 1 of 3 -> pooled 4 / 6
+    recalled = aggregate(
+        neighbours(
+            *(outcome("a", 1.0, entry_id=f"a{i}") for i in range(3)),
+            outcome("b", 1.0, entry_id="b0"),
+            *(outcome("b", 0.0, entry_id=f"b{i}") for i in (1, 2)),
+        ),
+        ["a", "b"],
+        NOW,
+        S,
+    )
+    pooled = pooled_success(recalled.values(), S.pooled_prior_min_weight)
+    assert pooled == pytest.approx(4 / 6)
+    unknown = small_catalog(model("new", 1.0, 1.0)).entries[0]
+    known = small_catalog(model("rated", 1.0, 1.0, capability_priors={"intelligence_index": 0.9}))
+    assert unknown.prior(TaskType.CODE, Difficulty.MEDIUM, pooled) == pytest.approx(4 / 6)
+    assert known.entries[0].prior(TaskType.CODE, Difficulty.MEDIUM, pooled) == 0.9
+    # one neighbour (weight 0.79 < 2) is too little to pool: the neutral 0.5
+    thin = aggregate(neighbours(outcome("a", 1.0, entry_id="x")), ["a"], NOW, S)
+    assert pooled_success(thin.values(), S.pooled_prior_min_weight) == 0.5
 
 
 def test_price_sensitivity_falls_with_the_slider() -> None:
