@@ -45,7 +45,7 @@ catalog:  ## Rebuild the packaged catalog snapshot from LiteLLM's price table
 	$(BIN)/python scripts/build_catalog.py
 
 eval:  ## Full routing-quality replay on ../shared/data/routerbench
-	$(BIN)/minima eval
+	$(BIN)/minima eval --paths 3
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

@@ -41,7 +41,9 @@ feedback for the recommended model's real outcome and cost (--learn bandit);
 then recommend every test prompt at each slider setting without feedback, so
 every setting sees the same learned state. --protocol online gives each
 setting its own namespace that learns the train split at that setting and
-keeps learning on the test split.
+keeps learning on the test split. One bandit run is one learning history
+(which models got tried where follows the exploration draws); --paths N
+repeats the protocol in N fresh namespaces and reports the mean and the spread.
 
 Writes <out>/<dataset>.json (every figure), <out>/<dataset>.png (cost-quality
 curves) and <out>/<dataset>.catalog.json, and prints a table."""
@@ -97,6 +99,13 @@ def register(subparsers: Subparsers) -> None:
         type=_slider,
         default=5.0,
         help="setting used while learning with --protocol frozen (default 5)",
+    )
+    parser.add_argument(
+        "--paths",
+        type=int,
+        default=1,
+        metavar="N",
+        help="independent learning histories to average over (default 1)",
     )
     parser.add_argument(
         "--hints",
@@ -159,6 +168,8 @@ def run(args: argparse.Namespace) -> int:
         sliders = _sliders(args.sliders)
         if args.concurrency < 1:
             raise argparse.ArgumentTypeError("--concurrency must be at least 1")
+        if args.paths < 1:
+            raise argparse.ArgumentTypeError("--paths must be at least 1")
         dataset = _dataset(args)
     except (argparse.ArgumentTypeError, DatasetError) as exc:
         print(f"minima eval: {exc}", file=sys.stderr)
@@ -191,6 +202,7 @@ def run(args: argparse.Namespace) -> int:
         hints=args.hints,
         concurrency=args.concurrency,
         quiet=args.quiet,
+        paths=args.paths,
     )
     try:
         report = asyncio.run(_evaluate(args, dataset, plan, catalog_path))

@@ -37,6 +37,17 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
         )
 
     router_points: list[Point] = [(s["cost_per_1k"], s["accuracy"]) for s in router]
+    if len(router[0]["per_path"]) > 1:
+        for number, history in enumerate(zip(*(s["per_path"] for s in router), strict=True)):
+            axes.plot(
+                [p["cost_per_1k"] for p in history],
+                [p["accuracy"] for p in history],
+                lw=0.8,
+                alpha=0.45,
+                color="tab:blue",
+                label="minima, each learning path" if number == 0 else None,
+                zorder=3,
+            )
     axes.plot(
         *zip(*router_points, strict=True),
         marker="o",

@@ -12,6 +12,13 @@ feedback, so all settings see the same learned state and none leaks into
 another. Protocol "online": every slider setting gets its own namespace, learns
 the train split at that setting, and keeps sending feedback on the test split,
 as a user who always runs at that setting would.
+
+Paths. One bandit run is one learning history: which models got tried on
+which prompts depends on the exploration draws, and on RouterBench two
+histories can end up half a dozen points of AIQ apart. `paths` > 1 repeats
+the whole protocol in fresh namespaces (<namespace>-p1, -p2, ...): the draws
+are seeded by namespace, so each path is an independent history, and the
+report gives the mean with each path's figures.
 """
 
 from __future__ import annotations
@@ -67,6 +74,7 @@ class ReplayPlan:
     hints: bool = False
     concurrency: int = 4
     quiet: bool = False
+    paths: int = 1
 
 
 @dataclass(slots=True)
@@ -89,6 +97,21 @@ class PassStats:
         self.task_types[pick.task_type] += 1
         self.predicted_success_sum += pick.predicted_success
 
+    @classmethod
+    def merged(cls, passes: Sequence[PassStats]) -> PassStats:
+        """Several passes (one per learning path) counted as one."""
+        total = cls()
+        for stats in passes:
+            total.prompts += stats.prompts
+            total.seconds += stats.seconds
+            total.decision_basis.update(stats.decision_basis)
+            total.warnings.update(stats.warnings)
+            total.task_types.update(stats.task_types)
+            total.predicted_success_sum += stats.predicted_success_sum
+            total.feedback_accepted += stats.feedback_accepted
+            total.feedback_rejected += stats.feedback_rejected
+        return total
+
 
 @dataclass(frozen=True, slots=True)
 class Pass:
@@ -105,10 +128,17 @@ class SliderRun:
 
 
 @dataclass(frozen=True, slots=True)
+class LearningPath:
+    """One learning history and what was measured after it."""
+
+    learned: Pass | SeedSummary | None  # frozen protocol: the one learning phase
+    runs: tuple[SliderRun, ...]  # one per slider setting, in the plan's order
+
+
+@dataclass(frozen=True, slots=True)
 class ReplayResult:
     plan: ReplayPlan
-    learned: Pass | SeedSummary | None  # frozen protocol: the one learning phase
-    runs: tuple[SliderRun, ...]
+    paths: tuple[LearningPath, ...]
     seconds: float
 
 
@@ -123,22 +153,30 @@ class Replay:
     async def run(self) -> ReplayResult:
         started = time.perf_counter()
         await self._check_catalog()
+        plan = self._plan
+        if plan.paths == 1:
+            paths = [await self._path(plan.namespace)]
+        else:
+            prefix = plan.namespace or "eval"
+            paths = [await self._path(f"{prefix}-p{n}") for n in range(1, plan.paths + 1)]
+        return ReplayResult(plan, tuple(paths), time.perf_counter() - started)
+
+    async def _path(self, namespace: str | None) -> LearningPath:
         train, test = self._data.split("train"), self._data.split("test")
         plan = self._plan
         runs: list[SliderRun] = []
-        learned: Pass | SeedSummary | None = None
         if plan.protocol == "frozen":
-            learned = await self._learn(train, plan.namespace, plan.train_slider)
+            learned = await self._learn(train, namespace, plan.train_slider)
             for slider in plan.sliders:
-                measured = await self._pass(test, slider, plan.namespace, feedback=False)
-                runs.append(SliderRun(slider, plan.namespace, measured, None))
-        else:
-            for slider in plan.sliders:
-                namespace = f"{plan.namespace or 'eval'}-s{slider:g}"
-                own = await self._learn(train, namespace, slider)
-                measured = await self._pass(test, slider, namespace, feedback=True)
-                runs.append(SliderRun(slider, namespace, measured, own))
-        return ReplayResult(plan, learned, tuple(runs), time.perf_counter() - started)
+                measured = await self._pass(test, slider, namespace, feedback=False)
+                runs.append(SliderRun(slider, namespace, measured, None))
+            return LearningPath(learned, tuple(runs))
+        for slider in plan.sliders:
+            own_namespace = f"{namespace or 'eval'}-s{slider:g}"
+            own = await self._learn(train, own_namespace, slider)
+            measured = await self._pass(test, slider, own_namespace, feedback=True)
+            runs.append(SliderRun(slider, own_namespace, measured, own))
+        return LearningPath(None, tuple(runs))
 
     async def _check_catalog(self) -> None:
         served = await self._api.model_ids()

@@ -1,4 +1,9 @@
-"""Every figure of a replay in one JSON-ready document, and the terminal table."""
+"""Every figure of a replay in one JSON-ready document, and the terminal table.
+
+With several learning paths (replay.py) every router figure is the mean over
+the paths - each test prompt counted once per path - and each path's own
+accuracy, cost and AIQ are kept next to it.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from minima_grpc.evaluation.metrics import (
     oracle_saving_captured,
     pick_stability,
 )
-from minima_grpc.evaluation.replay import Pass, PassStats, ReplayResult
+from minima_grpc.evaluation.replay import LearningPath, Pass, PassStats, ReplayResult
 
 # The issue's targets, relative to the most accurate single model.
 TARGETS = (
@@ -39,16 +44,23 @@ def build_report(
 ) -> dict[str, Any]:
     """`context` (server, catalog file, options) is stored as given."""
     test = _TestSplit(dataset)
+    paths = result.paths
     router_points: list[Point] = []
     sliders: list[dict[str, Any]] = []
-    for run in result.runs:
-        entry = test.slider_entry(run.slider, run.test)
+    for position, slider in enumerate(result.plan.sliders):
+        runs = [path.runs[position] for path in paths]
+        entry = test.slider_entry(slider, [run.test for run in runs])
         router_points.append((entry["cost_per_1k"], entry["accuracy"]))
-        if run.learned is not None:
-            entry["learning"] = _learning(run.learned, dataset)
+        if runs[0].learned is not None:
+            entry["learning"] = [_learning(run.learned, dataset) for run in runs]
         sliders.append(entry)
     base, ref, singles = test.base, test.ref, test.singles
     cost_range = (min(c for c, _ in singles), max(c for c, _ in singles))
+    path_points = [test.points(path) for path in paths]
+    choices_by_slider = [
+        np.concatenate([path.runs[position].test.choices for path in paths])
+        for position in range(len(sliders))
+    ]
     return {
         "dataset": {
             "source": dataset.source,
@@ -67,15 +79,16 @@ def build_report(
             "oracle": test.figures(base.oracle),
         },
         "router": sliders,
-        "learning": _learning(result.learned, dataset),
+        "learning": [_learning(path.learned, dataset) for path in paths if path.learned],
         "curve": {
             "cost_range_per_1k": list(cost_range),
             "aiq_router": aiq(router_points, *cost_range),
+            "aiq_router_per_path": [aiq(points, *cost_range) for points in path_points],
             "aiq_one_model_for_everything": aiq(singles, *cost_range),
             "aiq_oracle": aiq([(base.oracle.cost_per_1k, base.oracle.accuracy)], *cost_range),
         },
-        "pick_stability": asdict(pick_stability([run.test.choices for run in result.runs])),
-        "targets": _targets(sliders, router_points, ref),
+        "pick_stability": asdict(pick_stability(choices_by_slider)),
+        "targets": _targets(sliders, router_points, path_points, ref),
         "seconds": result.seconds,
     }
 
@@ -105,34 +118,47 @@ class _TestSplit:
             ),
         }
 
-    def slider_entry(self, slider: float, measured: Pass) -> dict[str, Any]:
-        point = operating_point(measured.choices, self.scores, self.costs)
-        mix = model_mix(measured.choices, self.models)
+    def points(self, path: LearningPath) -> list[Point]:
+        """One learning path's (cost per 1k, accuracy) at each setting."""
+        measured = [operating_point(r.test.choices, self.scores, self.costs) for r in path.runs]
+        return [(p.cost_per_1k, p.accuracy) for p in measured]
+
+    def slider_entry(self, slider: float, passes: Sequence[Pass]) -> dict[str, Any]:
+        """One setting, pooled over the learning paths (one pass each)."""
+        copies = len(passes)
+        choices = np.concatenate([p.choices for p in passes])
+        scores, costs = np.tile(self.scores, (copies, 1)), np.tile(self.costs, (copies, 1))
+        point = operating_point(choices, scores, costs)
+        mix = model_mix(choices, self.models)
         one_model = hull_accuracy_at(self.singles, point.cost_per_1k)
-        rows = np.arange(len(measured.choices))
+        chosen = scores[np.arange(len(choices)), choices].reshape(copies, -1).mean(axis=0)
         reference = self.models.index(self.base.best_single)
         # Paired by prompt: how sure is the accuracy gap to the reference model?
-        gap = self.scores[rows, measured.choices] - self.scores[:, reference]
+        gap = chosen - self.scores[:, reference]
+        per_path = [operating_point(p.choices, self.scores, self.costs) for p in passes]
         return {
             "slider": slider,
             **self.figures(point),
+            "per_path": [{"accuracy": q.accuracy, "cost_per_1k": q.cost_per_1k} for q in per_path],
             "accuracy_gap_to_reference_ci95": mean_ci95(gap),
             # Accuracy above the best one-model-for-everything policy at the same cost.
             "lift_over_one_model": None if one_model is None else point.accuracy - one_model,
             "models_used": mix.distinct_models,
             "model_shares": mix.shares,
-            "per_benchmark": self._per_benchmark(measured.choices),
-            "engine": _stats(measured.stats),
+            "per_benchmark": self._per_benchmark(choices, scores, costs),
+            "engine": _stats(PassStats.merged([p.stats for p in passes])),
         }
 
-    def _per_benchmark(self, choices: Choices) -> dict[str, Any]:
+    def _per_benchmark(self, choices: Choices, scores: Matrix, costs: Matrix) -> dict[str, Any]:
+        """`choices` may cover the test split several times over (learning paths)."""
+        names = np.tile(self.eval_names, len(choices) // len(self.eval_names))
         out: dict[str, Any] = {}
         for name in sorted(set(self.eval_names)):
-            rows = self.eval_names == name
-            point = operating_point(choices[rows], self.scores[rows], self.costs[rows])
+            rows = names == name
+            point = operating_point(choices[rows], scores[rows], costs[rows])
             mix = model_mix(choices[rows], self.models)
             out[str(name)] = {
-                "prompts": int(rows.sum()),
+                "prompts": int((self.eval_names == name).sum()),
                 "accuracy": point.accuracy,
                 "cost_per_1k": point.cost_per_1k,
                 "top_model": mix.top_model,
@@ -175,21 +201,29 @@ def _learning(learned: Pass | SeedSummary | None, dataset: RoutingDataset) -> di
 
 
 def _targets(
-    sliders: Sequence[dict[str, Any]], router_points: Sequence[Point], ref: OperatingPoint
+    sliders: Sequence[dict[str, Any]],
+    router_points: Sequence[Point],
+    path_points: Sequence[Sequence[Point]],
+    ref: OperatingPoint,
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for name, accuracy_share, cost_share in TARGETS:
         budget = cost_share * ref.cost_per_1k
+        required = accuracy_share * ref.accuracy
         affordable = [s for s in sliders if s["cost_vs_reference"] <= cost_share]
         best = max(affordable, key=lambda s: s["accuracy"], default=None)
         out.append(
             {
                 "target": name,
-                "required_accuracy": accuracy_share * ref.accuracy,
+                "required_accuracy": required,
                 "cost_budget_per_1k": budget,
                 "best_slider": None if best is None else best["slider"],
                 "best_accuracy": None if best is None else best["accuracy"],
-                "met": best is not None and best["accuracy"] >= accuracy_share * ref.accuracy,
+                "met": best is not None and best["accuracy"] >= required,
+                "met_in_paths": sum(
+                    any(cost <= budget and accuracy >= required for cost, accuracy in points)
+                    for points in path_points
+                ),
                 # Reachable by mixing two measured settings at random (not a measured point).
                 "hull_accuracy_at_budget": hull_accuracy_at(router_points, budget),
             }
@@ -201,6 +235,7 @@ def render_table(report: dict[str, Any]) -> str:
     ref_name = report["reference_model"]
     data = report["dataset"]
     plan = report["protocol"]
+    paths = plan["paths"]
     lines = [
         f"Routing quality on {data['source']}: {data['train_prompts']} train / "
         f"{data['test_prompts']} test prompts, {len(data['models'])} models",
@@ -209,10 +244,18 @@ def render_table(report: dict[str, Any]) -> str:
             f" at slider {plan['train_slider']:g}, namespace {plan['namespace'] or 'default'}"
             if plan["protocol"] == "frozen"
             else f", namespaces {plan['namespace'] or 'eval'}-s<slider>"
+        )
+        + (
+            f"; {paths} learning paths (namespaces -p1..-p{paths}): router figures are their "
+            "mean, 'paths' the range of their accuracies"
+            if paths > 1
+            else ""
         ),
         "",
         f"{'policy':44s} {'accuracy':>8s} {'$/1k':>8s} {'cost/ref':>8s} {'acc/ref':>8s} "
-        f"{'oracle sav.':>11s} {'vs 1-model':>10s} {'memory':>6s} {'explored':>8s}  models used",
+        f"{'oracle sav.':>11s} {'vs 1-model':>10s} {'memory':>6s} {'explored':>8s}"
+        + (f" {'paths':>11s}" if paths > 1 else "")
+        + "  models used",
     ]
     for s in report["router"]:
         lift = "" if s["lift_over_one_model"] is None else f"{s['lift_over_one_model']:+.3f}"
@@ -220,9 +263,11 @@ def render_table(report: dict[str, Any]) -> str:
         # Share of picks the engine based on recalled evidence (not priors alone).
         bases = s["engine"]["decision_basis"]
         memory = bases.get("memory", 0) / max(1, sum(bases.values()))
+        accuracies = [p["accuracy"] for p in s["per_path"]]
+        spread = f" {min(accuracies):5.3f}-{max(accuracies):5.3f}" if paths > 1 else ""
         lines.append(
             _row(f"minima slider {s['slider']:g}", s)
-            + f" {lift:>10s} {memory:6.0%} {s['engine']['exploration_share']:8.1%}"
+            + f" {lift:>10s} {memory:6.0%} {s['engine']['exploration_share']:8.1%}{spread}"
             + f"  {s['models_used']} (top {top} {share:.0%})"
         )
     lines.append("")
@@ -236,11 +281,12 @@ def render_table(report: dict[str, Any]) -> str:
     curve = report["curve"]
     low, high = curve["cost_range_per_1k"]
     stability = report["pick_stability"]
+    each_path = ", ".join(f"{a:.4f}" for a in curve["aiq_router_per_path"])
     lines += [
         "",
         f"AIQ over ${low:.3f}-${high:.3f} per 1k: minima {curve['aiq_router']:.4f}, "
         f"one model for everything {curve['aiq_one_model_for_everything']:.4f}, "
-        f"oracle {curve['aiq_oracle']:.4f}",
+        f"oracle {curve['aiq_oracle']:.4f}" + (f"; each path: {each_path}" if paths > 1 else ""),
         f"picks per prompt across sliders: {stability['mean_distinct_per_prompt']:.2f} distinct "
         f"models on average; the pick changes for {stability['share_of_prompts_changed']:.0%} "
         "of prompts",
@@ -255,9 +301,10 @@ def render_table(report: dict[str, Any]) -> str:
         )
         hull = target["hull_accuracy_at_budget"]
         mixed = "" if hull is None else f"; mixing two settings reaches {hull:.3f}"
+        in_paths = f"; met in {target['met_in_paths']} of {paths} paths" if paths > 1 else ""
         lines.append(
             f"target {target['target']} (>= {target['required_accuracy']:.3f} at <= "
-            f"${target['cost_budget_per_1k']:.2f}/1k): {verdict}; {best}{mixed}"
+            f"${target['cost_budget_per_1k']:.2f}/1k): {verdict}; {best}{mixed}{in_paths}"
         )
     return "\n".join(lines)
 

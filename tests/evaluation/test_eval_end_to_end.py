@@ -1,6 +1,7 @@
 """A small slice of the full replay, end to end: `minima eval` starts its own
 `minima serve` (a real subprocess on loopback, embedded memory), learns 40 train
-prompts with feedback and measures 20 test prompts at two slider settings."""
+prompts with feedback and measures 20 test prompts at two slider settings, along
+two learning paths."""
 
 from __future__ import annotations
 
@@ -24,17 +25,19 @@ def test_replay_slice(
     out = tmp_path / "out"
     code = run_command(
         ["eval", "--dataset", str(routerbench_csv), "--train", "40", "--test", "20",
-         "--sliders", "0,10", "--out", str(out), "--quiet"]
+         "--sliders", "0,10", "--paths", "2", "--out", str(out), "--quiet"]
     )  # fmt: skip
     printed = capsys.readouterr()
     assert code == 0, printed.err
 
     report = json.loads((out / "routerbench_0shot_subset.json").read_text(encoding="utf-8"))
     assert (report["dataset"]["train_prompts"], report["dataset"]["test_prompts"]) == (40, 20)
-    learning = report["learning"]
-    assert learning["mode"] == "bandit"
-    assert learning["engine"]["feedback_accepted"] == 40
-    assert learning["engine"]["feedback_rejected"] == 0
+    # Each learning path learned all 40 train prompts in its own namespace.
+    assert [path["mode"] for path in report["learning"]] == ["bandit", "bandit"]
+    for path in report["learning"]:
+        assert path["engine"]["feedback_accepted"] == 40
+        assert path["engine"]["feedback_rejected"] == 0
+    assert len(report["curve"]["aiq_router_per_path"]) == 2
 
     cheap, premium = report["router"]
     assert (cheap["slider"], premium["slider"]) == (0, 10)

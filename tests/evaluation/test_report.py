@@ -10,7 +10,14 @@ import pytest
 from minima_grpc.evaluation.baselines import measure_baselines
 from minima_grpc.evaluation.dataset import costs_matrix, load_routing_dataset, scores_matrix
 from minima_grpc.evaluation.plot import plot_report
-from minima_grpc.evaluation.replay import Pass, PassStats, ReplayPlan, ReplayResult, SliderRun
+from minima_grpc.evaluation.replay import (
+    LearningPath,
+    Pass,
+    PassStats,
+    ReplayPlan,
+    ReplayResult,
+    SliderRun,
+)
 from minima_grpc.evaluation.report import build_report, render_table
 from tests.evaluation.conftest import WriteCsv, wide_row
 
@@ -28,14 +35,20 @@ def _dataset(write_csv: WriteCsv):  # type: ignore[no-untyped-def]
     return load_routing_dataset(write_csv(rows))
 
 
-def _result(choices_by_slider: dict[float, list[int]]) -> ReplayResult:
-    runs = tuple(
-        SliderRun(slider, "ns", Pass(np.array(c, dtype=np.int64), _stats(len(c))), None)
-        for slider, c in choices_by_slider.items()
+def _result(*paths: dict[float, list[int]]) -> ReplayResult:
+    """One learning path per mapping of slider -> choices."""
+    learned = tuple(
+        LearningPath(
+            None,
+            tuple(
+                SliderRun(slider, "ns", Pass(np.array(c, dtype=np.int64), _stats(len(c))), None)
+                for slider, c in choices_by_slider.items()
+            ),
+        )
+        for choices_by_slider in paths
     )
-    return ReplayResult(
-        ReplayPlan(namespace="ns", sliders=tuple(choices_by_slider)), None, runs, 1.0
-    )
+    plan = ReplayPlan(namespace="ns", sliders=tuple(paths[0]), paths=len(paths))
+    return ReplayResult(plan, learned, 1.0)
 
 
 def _stats(prompts: int) -> PassStats:
@@ -89,3 +102,29 @@ def test_a_router_stuck_on_the_premium_model_meets_no_cost_target(
     assert [t["met"] for t in report["targets"]] == [False, False]
     assert [t["best_slider"] for t in report["targets"]] == [None, None]
     assert report["router"][0]["oracle_saving_captured"] == pytest.approx(0.0)
+
+
+def test_learning_paths_are_averaged_and_each_is_kept(write_csv: WriteCsv) -> None:
+    data = _dataset(write_csv)
+    test = data.split("test")
+    oracle = measure_baselines(data.models, scores_matrix(test), costs_matrix(test)).oracle_choices
+    # Two histories: one learned the oracle's picks at slider 10, the other stuck to "cheap".
+    lucky: dict[float, list[int]] = {0: [0, 0, 0, 0], 10: oracle.tolist()}
+    unlucky: dict[float, list[int]] = {0: [0, 0, 0, 0], 10: [0, 0, 0, 0]}
+    report = build_report(data, _result(lucky, unlucky), {})
+
+    cheapest, best = report["router"]
+    assert [p["accuracy"] for p in best["per_path"]] == pytest.approx([0.75, 0.25])
+    assert best["accuracy"] == pytest.approx(0.5)  # the mean of the two paths
+    assert best["cost_per_1k"] == pytest.approx((2.8 + 0.1) / 2)
+    assert best["engine"]["exploration_share"] == pytest.approx(0.75)
+    assert cheapest["per_benchmark"]["arc-challenge"]["prompts"] == 4
+    lucky_aiq, unlucky_aiq = report["curve"]["aiq_router_per_path"]
+    assert lucky_aiq > report["curve"]["aiq_router"] > unlucky_aiq
+    # Only the lucky path reaches the reference's accuracy within half its cost.
+    half = report["targets"][0]
+    assert (half["met"], half["met_in_paths"]) == (False, 1)
+    table = render_table(report)
+    assert "2 learning paths" in table
+    assert "0.250-0.750" in table
+    assert "met in 1 of 2 paths" in table
