@@ -46,24 +46,6 @@ class KeptNeighbours(NamedTuple):
     entry_ids: tuple[str, ...]
     quality: tuple[float, ...]
 
-    @classmethod
-    def of_rows(cls, n: Neighbours, rows: IntArray) -> KeptNeighbours:
-        """These rows of a recall, in this order."""
-        listed: list[int] = rows.tolist()
-        return cls(
-            n,
-            tuple(listed),
-            tuple([n.entry_ids[j] for j in listed]),
-            tuple(n.quality[rows].tolist()),
-        )
-
-    def span(self, start: int, stop: int) -> KeptNeighbours:
-        """Neighbours start to stop (excluded)."""
-        part = slice(start, stop)
-        return KeptNeighbours(
-            self.recall, self.rows[part], self.entry_ids[part], self.quality[part]
-        )
-
 
 class ModelEvidence(NamedTuple):
     """What the recalled neighbours say about one candidate. A NamedTuple, like
@@ -95,10 +77,12 @@ def neighbour_weights(
     power = settings.similarity_power
     kernel = np.where(n.similarity > floor, closeness if power == 1.0 else closeness**power, 0.0)
     rf = settings.reliability_floor
-    reliability = rf + (1.0 - rf) * np.clip(n.knowledge_confidence, 0.0, 1.0)
+    # (clipped by two ufuncs: np.clip's own overhead is larger than both)
+    confidence = np.minimum(np.maximum(n.knowledge_confidence, 0.0), 1.0)
+    reliability = rf + (1.0 - rf) * confidence
     # decay = 0.5 ** (age / half-life), floored; records from the future do not decay
     age = np.maximum(now.timestamp() - n.recorded_at, 0.0)
-    decay = np.maximum(np.exp2(-age / (settings.age_half_life_days * 86400.0)),
+    decay = np.maximum(np.exp2(age / -(settings.age_half_life_days * 86400.0)),
                        settings.age_weight_floor)  # fmt: skip
     decay = np.where(age > 0.0, decay, 1.0)
     stale = np.where(n.is_stale, settings.stale_weight, 1.0)
@@ -118,13 +102,19 @@ def aggregate(
     # Each row's candidate index; rows about other models go to an extra bucket
     # (index len(ids)) with weight 0, so they count nowhere.
     index = {model_id: i for i, model_id in enumerate(ids)}
-    lookup = np.array([index.get(m, len(ids)) for m in neighbours.model_ids], dtype=np.intp)
-    model: IntArray = lookup[neighbours.model]
-    about = model < len(ids)
-    if not about.any():
-        return {}
-    best = float(neighbours.similarity[about].max())
-    weights = np.where(about, neighbour_weights(neighbours, best, now, settings), 0.0)
+    lookup = [index.get(m, len(ids)) for m in neighbours.model_ids]
+    model: IntArray = np.array(lookup, dtype=np.intp)[neighbours.model]
+    if len(ids) not in lookup:  # every row is about a candidate: the usual case
+        if not len(neighbours):
+            return {}
+        best = float(neighbours.similarity.max())
+        weights = neighbour_weights(neighbours, best, now, settings)
+    else:
+        about = model < len(ids)
+        if not about.any():
+            return {}
+        best = float(neighbours.similarity[about].max())
+        weights = np.where(about, neighbour_weights(neighbours, best, now, settings), 0.0)
     return _summarise(ids, model, weights, neighbours, settings)
 
 
@@ -156,42 +146,45 @@ def _summarise(
     cost_sums = total(np.where(has_cost, cost_w * n.cost_usd, 0.0))
     token_ns, token_masses = how_many(has_tokens), total(token_w)
     token_sums = total(np.where(has_tokens, token_w * n.output_tokens, 0.0))
-    rows, spans = _heaviest(model, weights, counted, buckets, settings.kept_neighbours_per_model)
-    kept = KeptNeighbours.of_rows(n, rows)
+    ranked = _ranked(model, weights, buckets)
+    # Plain lists, sliced per model below.
+    ranked_rows: list[int] = ranked.tolist()
+    ranked_quality: list[float] = n.quality[ranked].tolist()
+    sizes: list[int] = np.bincount(model, minlength=buckets).tolist()
+    entry_ids, keep = n.entry_ids, settings.kept_neighbours_per_model
     min_samples = settings.observed_min_samples
     evidence = {}
+    first = 0  # where model i's rows start in the ranking
     for i, model_id in enumerate(ids):
+        start, first = first, first + sizes[i]
         if counts[i] == 0:
             continue
+        # Its counted neighbours rank first: the heaviest `keep` of them.
+        kept = slice(start, start + min(counts[i], keep))
+        mine = ranked_rows[kept]
+        neighbours = KeptNeighbours(
+            n, tuple(mine), tuple([entry_ids[j] for j in mine]), tuple(ranked_quality[kept])
+        )
+        # (positional: a NamedTuple is built twice as fast without keywords)
         evidence[model_id] = ModelEvidence(
-            model_id=model_id,
-            weight=masses[i],
-            success_mass=successes[i],
-            counted=counts[i],
-            neighbours=kept.span(spans[i], spans[i + 1]),
-            observed_cost=cost_sums[i] / cost_masses[i] if cost_ns[i] >= min_samples else None,
-            cost_samples=cost_ns[i],
-            observed_output_tokens=(
-                token_sums[i] / token_masses[i] if token_ns[i] >= min_samples else None
-            ),
-            token_samples=token_ns[i],
+            model_id,
+            masses[i],
+            successes[i],
+            counts[i],
+            neighbours,
+            cost_sums[i] / cost_masses[i] if cost_ns[i] >= min_samples else None,
+            cost_ns[i],
+            token_sums[i] / token_masses[i] if token_ns[i] >= min_samples else None,
+            token_ns[i],
         )
     return evidence
 
 
-def _heaviest(
-    model: IntArray, weights: FloatArray, counted: BoolArray, buckets: int, keep: int
-) -> tuple[IntArray, list[int]]:
-    """Rows of the `keep` heaviest counted neighbours of each model, grouped by
-    model, heaviest first within a model (ties keep recall order: the sort is
-    stable); and where each model's rows start among them (model i: spans[i]
-    to spans[i + 1])."""
+def _ranked(model: IntArray, weights: FloatArray, buckets: int) -> IntArray:
+    """Every row, grouped by model, heaviest first within a model (ties keep
+    recall order: the sort is stable). A model's counted neighbours (weight > 0)
+    come before the rest of its rows."""
     # (lexsort sorts a narrow integer key much faster: the narrowest that fits)
     narrow = model.astype(np.min_scalar_type(buckets))
     ranked: IntArray = np.lexsort((-weights, narrow))
-    ranked = ranked[counted[ranked]]
-    owner = model[ranked]
-    rank_in_model = np.arange(len(ranked)) - np.searchsorted(owner, np.arange(buckets))[owner]
-    rows = ranked[rank_in_model < keep]
-    spans: list[int] = np.searchsorted(model[rows], np.arange(buckets + 1)).tolist()
-    return rows, spans
+    return ranked

@@ -76,6 +76,16 @@ class _Cue:
             return True
         return any(p.search(text.raw) for p in self.patterns) if self.patterns else False
 
+    @property
+    def needs(self) -> frozenset[str]:
+        """Words a text must hold one of before the cue's words, phrases or
+        near groups can match (its regexes need none). A phrase needs all its
+        words: its longest stands for it, being the least common ("label",
+        not "the")."""
+        phrases = (p for found in self.phrases.values() for p in found)
+        longest = {max(p.padded.split(), key=len) for p in phrases}
+        return self.words | longest | (self.near[0] if self.near else frozenset())
+
 
 def _cue(weight: float, *terms: str, regex: tuple[str, ...] = ()) -> _Cue:
     """Single words match tokens; multi-word terms match as phrases; each regex
@@ -92,6 +102,28 @@ def _cue(weight: float, *terms: str, regex: tuple[str, ...] = ()) -> _Cue:
 
 def _near(weight: float, first: Iterable[str], second: Iterable[str]) -> _Cue:
     return _Cue(weight, near=(frozenset(first), frozenset(second)))
+
+
+@dataclass(frozen=True, slots=True)
+class _CueSet:
+    """Cues scored together: one task type's, or one difficulty signal's.
+
+    Most texts hold none of the words a set's word, phrase and near cues
+    need; then only its regex cues are tried, and nothing else is looked at.
+    """
+
+    cues: tuple[_Cue, ...]
+    needs: frozenset[str]
+    regex_cues: tuple[_Cue, ...]
+
+    def score(self, text: _Text) -> float:
+        tried = self.regex_cues if self.needs.isdisjoint(text.words) else self.cues
+        return sum(c.weight for c in tried if c.matches(text))
+
+
+def _cues(*cues: _Cue) -> _CueSet:
+    needs = frozenset().union(*(c.needs for c in cues if not c.patterns))
+    return _CueSet(cues, needs, tuple(c for c in cues if c.patterns))
 
 
 _PROGRAMMING_LANGS = (
@@ -125,8 +157,8 @@ _LIST_ITEM = r"\n[ \t]*(?:\d+[.)]|[-*])\s.*"
 _ARITHMETIC = r"[-+*/^\u00d7\u00f7](?:(?<=\d.)|(?<=\d\s.))\s*\d"
 
 # Order matters only for ties: earlier types win.
-RULES: dict[TaskType, tuple[_Cue, ...]] = {
-    TaskType.CODE: (
+RULES: dict[TaskType, _CueSet] = {
+    TaskType.CODE: _cues(
         _cue(3.0, regex=("```", r"\n[ \t]*(?:def|class|import|function|const|fn|func|#include)\s")),
         _cue(1.5, *_PROGRAMMING_LANGS, "node js"),
         _cue(1.0, *_CODE_ARTIFACTS, "linked list", "hash map", "binary tree", "data structure",
@@ -140,12 +172,12 @@ RULES: dict[TaskType, tuple[_Cue, ...]] = {
         _near(3.0, ("translate", "port", "convert", "rewrite"), _PROGRAMMING_LANGS),
         _cue(1.5, regex=(r"\([^()\n]{0,80}\)\s*(?::|\{|=>|->)", r"_\w+\(", r";[ \t]*\n")),
     ),
-    TaskType.TRANSLATION: (
+    TaskType.TRANSLATION: _cues(
         _cue(3.0, "translate", "translates", "translated", "translation", "translating"),
         _cue(2.0, *(f"{prep} {lang}" for prep in ("into", "to") for lang in _NATURAL_LANGS)),
         _cue(1.0, "localize", "localise", "localization", "subtitle", "subtitles"),
     ),
-    TaskType.SUMMARIZATION: (
+    TaskType.SUMMARIZATION: _cues(
         _cue(3.0, "summarize", "summarise", "summarizes", "summarizing", "summarization",
              "summary", "tldr", "recap", "tl dr"),
         _cue(2.0, "condense", "shorten", "gist", "key points", "key takeaways", "main points",
@@ -155,7 +187,7 @@ RULES: dict[TaskType, tuple[_Cue, ...]] = {
                     for unit in ("bullets", "bullet points", "sentences", "sentence", "lines"))),
         _cue(1.5, "executive summary", "abstract", "overview of"),
     ),
-    TaskType.EXTRACTION: (
+    TaskType.EXTRACTION: _cues(
         _cue(3.0, "extract", "scrape", "pull out"),
         _cue(1.5, "list all", "list every", "find all", "find every", "identify all",
              "identify every", "named entities", "key-value", "as json", "json object",
@@ -164,7 +196,7 @@ RULES: dict[TaskType, tuple[_Cue, ...]] = {
         _near(1.5, ("from",), ("invoice", "receipt", "resume", "cv", "email", "contract",
                                "form", "pdf")),
     ),
-    TaskType.CLASSIFICATION: (
+    TaskType.CLASSIFICATION: _cues(
         _cue(3.0, "classify", "classifies", "classification", "categorize", "categorise",
              "categorization", "category", "categories"),
         _cue(2.5, "sentiment", "spam", "toxic", "toxicity", "intent detection"),
@@ -173,7 +205,7 @@ RULES: dict[TaskType, tuple[_Cue, ...]] = {
         _near(2.0, ("positive", "negative"), ("neutral", "or")),
         _cue(1.0, "true or false", "yes or no"),
     ),
-    TaskType.TOOL_USE: (
+    TaskType.TOOL_USE: _cues(
         _near(3.0, ("use", "call", "invoke", "using"), ("tool", "tools")),
         _near(3.0, ("call", "invoke"), ("function", "api", "endpoint")),
         _cue(2.5, "agentic", "function calling", "function call", "tool call", "tool calls",
@@ -181,7 +213,7 @@ RULES: dict[TaskType, tuple[_Cue, ...]] = {
         _cue(2.0, "search the web", "browse", "look up", "fetch the latest", "book a flight",
              "book a table", "send an email", "send email", "schedule a meeting"),
     ),
-    TaskType.RAG: (
+    TaskType.RAG: _cues(
         _near(3.0, ("following", "provided", "given", "above", "attached"),
               ("context", "document", "documents", "passage", "passages", "excerpt", "excerpts",
                "sources", "article")),
@@ -190,7 +222,7 @@ RULES: dict[TaskType, tuple[_Cue, ...]] = {
         _cue(2.0, "knowledge base", "cite your sources", "cite the sources", "with citations",
              "retrieved documents"),
     ),
-    TaskType.CREATIVE: (
+    TaskType.CREATIVE: _cues(
         _near(3.0, ("write", "compose", "draft", "create"),
               ("story", "poem", "song", "lyrics", "haiku", "limerick", "sonnet", "novel",
                "screenplay", "joke", "fable", "slogan", "tagline", "toast", "speech")),
@@ -199,7 +231,7 @@ RULES: dict[TaskType, tuple[_Cue, ...]] = {
         _cue(1.5, "catchy", "witty", "whimsical", "marketing copy", "ad copy", "blog post",
              "product description"),
     ),
-    TaskType.REASONING: (
+    TaskType.REASONING: _cues(
         _cue(3.0, "prove", "proof", "theorem", "lemma", "corollary", "derive", "derivation"),
         _near(2.5, ("solve", "calculate", "compute", "evaluate", "simplify"),
               ("equation", "integral", "derivative", "sum", "probability", "limit",
@@ -213,7 +245,7 @@ RULES: dict[TaskType, tuple[_Cue, ...]] = {
         _cue(1.0, "why does", "why is", "why are", "what would happen", "pros and cons",
              "compare and contrast"),
     ),
-    TaskType.QA: (
+    TaskType.QA: _cues(
         _cue(1.0, regex=(r"\n[ \t]*(?:what|who|whom|whose|when|where|which|why|how|is|are|was"
                          r"|were|does|do|did|can|could|should|would|will)\b",)),
         _cue(0.5, regex=(r"\?[ \t]*\n",)),
@@ -238,7 +270,7 @@ _TYPE_BASE: dict[TaskType, float] = {
 # Long inputs are the job itself for these types, not a sign of difficulty.
 _LENGTH_NEUTRAL = {TaskType.SUMMARIZATION, TaskType.RAG, TaskType.EXTRACTION, TaskType.TRANSLATION}
 
-_HARD = (
+_HARD = _cues(
     _cue(0.7, "prove", "rigorous", "rigorously", "formally verify", "formal proof"),
     _cue(1.1, "lock-free", "lockfree", "wait-free", "atomics", "linearizable",
          "linearizability", "memory ordering"),
@@ -256,16 +288,16 @@ _HARD = (
          "tradeoffs", "trade-offs"),
     _cue(0.5, regex=(_LIST_ITEM * 3,)),
 )  # fmt: skip
-_EXPERT = (
+_EXPERT = _cues(
     _cue(1.2, "olympiad", "imo", "putnam", "research-level", "phd-level", "graduate-level",
          "open problem", "state of the art", "novel algorithm", "novel proof"),
 )  # fmt: skip
-_TRIVIAL = (
+_TRIVIAL = _cues(
     _cue(0.8, "spell", "one word", "single word", "yes or no", "true or false", "one sentence",
          "single sentence", "capital of"),
     _cue(1.0, regex=(r"^\n[ \t]*(?:what is|what's|calculate)\s+" + _SUM + r"\s*\??\s*$",)),
 )  # fmt: skip
-_EASY = (_cue(0.4, "simple", "quick", "basic", "brief", "briefly", "short", "just", "small"),)
+_EASY = _cues(_cue(0.4, "simple", "quick", "basic", "brief", "briefly", "short", "just", "small"))
 _LEVELS = (
     Difficulty.TRIVIAL,
     Difficulty.EASY,
@@ -311,12 +343,8 @@ def infer_difficulty(text: str, task_type: TaskType) -> Difficulty:
     return _difficulty(_Text.of(text), task_type)
 
 
-def _score(cues: tuple[_Cue, ...], text: _Text) -> float:
-    return sum(c.weight for c in cues if c.matches(text))
-
-
 def _rule_type(text: _Text) -> tuple[TaskType, float]:
-    totals = [(t, _score(cues, text)) for t, cues in RULES.items()]
+    totals = [(t, cues.score(text)) for t, cues in RULES.items()]
     # Stable sort keeps RULES order among equal totals.
     totals.sort(key=lambda pair: -pair[1])
     (best, top), (_, second) = totals[0], totals[1]
@@ -333,9 +361,9 @@ def _difficulty(text: _Text, task_type: TaskType) -> Difficulty:
         complexity += 0.5 if words > 250 else 0.0
     if words < 15 and task_type not in (TaskType.CODE, TaskType.REASONING):
         complexity -= 0.3
-    complexity += min(2.0, _score(_HARD, text))
-    complexity += min(1.6, _score(_EXPERT, text))
-    complexity -= _score(_TRIVIAL, text) + _score(_EASY, text)
+    complexity += min(2.0, _HARD.score(text))
+    complexity += min(1.6, _EXPERT.score(text))
+    complexity -= _TRIVIAL.score(text) + _EASY.score(text)
     for level, edge in zip(_LEVELS, _LEVEL_EDGES, strict=False):
         if complexity < edge:
             return level

@@ -57,7 +57,12 @@ class CostBasis(enum.StrEnum):
     @property
     def tag(self) -> str:
         """How rationale marks the cost: observed from feedback, or estimated."""
-        return "est" if self is CostBasis.ESTIMATE else "obs"
+        return "est" if self is _ESTIMATE else "obs"
+
+
+# Bound once for the code that runs for every candidate: Python 3.11 reads an
+# enum member through the enum metaclass's __getattr__ hook, ~6x slower.
+_RESCALED, _OBSERVED, _ESTIMATE = CostBasis.RESCALED, CostBasis.OBSERVED, CostBasis.ESTIMATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +88,9 @@ class Price(NamedTuple):
     @property
     def breakdown(self) -> dict[str, float]:
         """The spec's breakdown, built only for the candidates a response shows."""
-        if self.formula is CostBasis.RESCALED:
+        if self.formula is _RESCALED:
             return {"rescaled": self.usd, "obs_output_tokens": round(self.output_tokens, 1)}
-        if self.formula is CostBasis.OBSERVED:
+        if self.formula is _OBSERVED:
             return {"observed_avg": self.usd}
         return {"input": self.input_usd, "output": self.output_usd}
 
@@ -145,11 +150,11 @@ def price(
     in_price = input_price_per_mtok(entry, caching_required, cached_share)
     input_usd = tokens.input_tokens * in_price / 1e6
     out_price = entry.card.output_cost_per_mtok
-    if basis is CostBasis.RESCALED and evidence and evidence.observed_output_tokens is not None:
+    if basis is _RESCALED and evidence and evidence.observed_output_tokens is not None:
         obs_tokens = evidence.observed_output_tokens
         usd = input_usd + obs_tokens * out_price / 1e6
-        return Price(usd, CostBasis.RESCALED, output_tokens=obs_tokens)
-    if basis is CostBasis.OBSERVED and evidence and evidence.observed_cost is not None:
-        return Price(evidence.observed_cost, CostBasis.OBSERVED)
+        return Price(usd, _RESCALED, 0.0, 0.0, obs_tokens)  # (positional: faster)
+    if basis is _OBSERVED and evidence and evidence.observed_cost is not None:
+        return Price(evidence.observed_cost, _OBSERVED)
     output_usd = tokens.output_tokens * entry.output_token_multiplier * out_price / 1e6
-    return Price(input_usd + output_usd, CostBasis.ESTIMATE, input_usd, output_usd)
+    return Price(input_usd + output_usd, _ESTIMATE, input_usd, output_usd)

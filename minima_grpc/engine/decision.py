@@ -62,12 +62,14 @@ def score(
     tokens = expected_tokens(plan.request.task, cls.task_type, cls.difficulty)
     basis = choose_basis(plan.candidates, evidence, caching, settings.observed_min_samples)
     unknown = pooled_success(evidence.values(), settings.pooled_prior_min_weight)
+    task_type, difficulty = cls.task_type, cls.difficulty
+    cached_share, pseudocount = settings.cached_input_share, settings.pseudocount
     candidates = []
     for entry in plan.candidates:
         found = evidence.get(entry.model_id)
-        cost = price(entry, basis, tokens, found, caching, settings.cached_input_share)
-        prior = entry.prior(cls.task_type, cls.difficulty, unknown)
-        candidates.append(predict(entry, prior, found, cost, settings.pseudocount))
+        cost = price(entry, basis, tokens, found, caching, cached_share)
+        prior = entry.prior(task_type, difficulty, unknown)
+        candidates.append(predict(entry, prior, found, cost, pseudocount))
     return Scored(cls, tuple(candidates), basis)
 
 

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
+
 from minima_grpc.engine.classify import Classification
 from minima_grpc.engine.cost import CostBasis
 from minima_grpc.engine.predict import Candidate
 from minima_grpc.engine.types import DecisionBasis, EvidenceRef
+from minima_grpc.memory.protocol import FloatArray
 
 
-def rationale(c: Candidate, classification: Classification, tau: float, basis: CostBasis) -> str:
-    label = f"{classification.task_type.value}/{classification.difficulty.value}"
-    if c.evidence is not None and c.confidence > 0:
-        n = c.evidence.counted
+def task_label(classification: Classification) -> str:
+    """How rationales name the task: type/difficulty."""
+    return f"{classification.task_type.value}/{classification.difficulty.value}"
+
+
+def rationale(c: Candidate, label: str, tau: float, basis: CostBasis) -> str:
+    """Why the candidate is predicted to succeed as it is, and what it costs;
+    `label` is the task's (task_label)."""
+    evidence = c.evidence
+    if evidence is not None and c.confidence > 0:
+        n = evidence.counted
         knowledge = (
             f"{n} similar past outcome{'s' if n != 1 else ''} "
-            f"(weight {c.evidence.weight:.2f}, weighted success {c.evidence.success_rate:.0%}) "
+            f"(weight {evidence.weight:.2f}, weighted success {evidence.success_rate:.0%}) "
             f"blended with prior {c.prior:.0%} for {label}"
         )
     else:
@@ -28,22 +40,64 @@ def rationale(c: Candidate, classification: Classification, tau: float, basis: C
     )
 
 
-def evidence_refs(c: Candidate, limit: int) -> tuple[EvidenceRef, ...]:
-    """The `limit` heaviest neighbours behind the prediction, read from the recall."""
-    if c.evidence is None:
-        return ()
-    model_id, n = c.model_id, c.evidence.neighbours.recall
-    return tuple(
-        [
-            EvidenceRef(
-                entry_id=n.entry_ids[j],
-                reference_id=n.reference_ids[j],
-                model_id=model_id,
-                score=round(float(n.similarity[j]), 4),
-                knowledge_confidence=round(float(n.knowledge_confidence[j]), 4),
-                observed_success=round(float(n.quality[j]), 4),
-                is_stale=bool(n.is_stale[j]),
+def evidence_refs(candidates: Sequence[Candidate], limit: int) -> list[tuple[EvidenceRef, ...]]:
+    """For each candidate, the `limit` heaviest neighbours behind its
+    prediction, read from the recall all the candidates' evidence comes from.
+
+    The figures of every ref shown are gathered and rounded in one numpy pass:
+    three round() calls and three numpy scalars per ref cost far more.
+    """
+    shown = [c.evidence.neighbours.rows[:limit] if c.evidence else () for c in candidates]
+    rows = [j for part in shown for j in part]
+    recall = next((c.evidence.neighbours.recall for c in candidates if c.evidence), None)
+    if recall is None or not rows:
+        return [() for _ in candidates]
+    picked = np.array(rows, dtype=np.intp)
+    columns = (recall.similarity, recall.knowledge_confidence, recall.quality)
+    figures = rounded(np.concatenate([column[picked] for column in columns]), 4)
+    n = len(rows)
+    scores, confidences, successes = (figures[k * n : (k + 1) * n] for k in range(len(columns)))
+    stale: list[bool] = recall.is_stale[picked].tolist()
+    refs = []
+    first = 0  # where the candidate's rows start among `rows`
+    for c, part in zip(candidates, shown, strict=True):
+        refs.append(
+            tuple(
+                [
+                    EvidenceRef(
+                        recall.entry_ids[j],
+                        recall.reference_ids[j],
+                        c.model_id,
+                        scores[i],
+                        confidences[i],
+                        successes[i],
+                        stale[i],
+                    )
+                    for i, j in enumerate(part, first)
+                ]
             )
-            for j in c.evidence.neighbours.rows[:limit]
-        ]
-    )
+        )
+        first += len(part)
+    return refs
+
+
+def rounded(values: FloatArray, digits: int) -> list[float]:
+    """round(v, digits) of each value, exactly.
+
+    np.round scales, rounds to an integer and scales back; the scaling rounds
+    too, so at a decimal tie it can differ from round(), which rounds the exact
+    value (np.round(0.12345, 4) is 0.1234, round(0.12345, 4) 0.1235). The two
+    agree wherever the scaled value is clearly off a tie - by more than its
+    rounding error, below |scaled| * 2**-53 - and round() takes the rest: ties,
+    huge values (numpy may warn of their overflow), inf and NaN. `digits` is
+    0 to 15, so that 10**digits is exact.
+    """
+    scale = 10.0**digits
+    scaled = values * scale
+    nearest = np.rint(scaled)
+    out: list[float] = (nearest / scale).tolist()
+    clear = np.abs(scaled - nearest) + np.abs(scaled) * 2.0**-50 < 0.5
+    if not clear.all():
+        for i in np.flatnonzero(~clear).tolist():
+            out[i] = round(float(values[i]), digits)
+    return out

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from itertools import chain
 
 from minima_grpc.catalog import Catalog
 from minima_grpc.engine.decision import Decision, Plan, or_default
 from minima_grpc.engine.predict import Candidate
-from minima_grpc.engine.rationale import evidence_refs, rationale
+from minima_grpc.engine.rationale import evidence_refs, rationale, task_label
 from minima_grpc.engine.select import cap_ranked
 from minima_grpc.engine.settings import EngineSettings
-from minima_grpc.engine.types import RankedModel, RecommendResponse, Scope
+from minima_grpc.engine.types import EvidenceRef, RankedModel, RecommendResponse, Scope
 from minima_grpc.memory.protocol import PendingRecommendation
 
 
@@ -22,9 +23,9 @@ def pending_recommendation(
     every candidate (the caller may run a model other than the pick)."""
     scored = decision.scored
     evidence = [c.evidence for c in scored.candidates if c.evidence is not None]
-    quality: dict[str, float] = {}
-    for e in evidence:
-        quality.update(zip(e.neighbours.entry_ids, e.neighbours.quality, strict=True))
+    # One dict of every model's neighbours, built in one pass.
+    entries = chain.from_iterable(e.neighbours.entry_ids for e in evidence)
+    labels = chain.from_iterable(e.neighbours.quality for e in evidence)
     return PendingRecommendation(
         recommendation_id=recommendation_id,
         task_text=plan.text,
@@ -35,7 +36,7 @@ def pending_recommendation(
         evidence_by_model={e.model_id: e.neighbours.entry_ids for e in evidence},
         est_costs={c.model_id: c.cost for c in scored.candidates},
         created_at=now,
-        evidence_quality=quality,
+        evidence_quality=dict(zip(entries, labels, strict=True)),
         namespace=scope.namespace,
         user_id=scope.user_id,
     )
@@ -54,8 +55,9 @@ def recommend_response(
     scored, selection = decision.scored, decision.selection
     explain = or_default(plan.request.explain, True)
     limit = or_default(plan.request.max_candidates, settings.default_max_candidates)
+    label, tau = task_label(scored.classification), selection.threshold
 
-    def ranked_model(c: Candidate, score: float) -> RankedModel:
+    def ranked_model(c: Candidate, score: float, evidence: tuple[EvidenceRef, ...]) -> RankedModel:
         return RankedModel(
             model_id=c.model_id,
             provider=c.entry.card.provider,
@@ -63,14 +65,18 @@ def recommend_response(
             est_cost_usd=round(c.cost, 8),
             est_cost_breakdown={k: round(v, 8) for k, v in c.price.breakdown.items()},
             score=score,
-            rationale=rationale(c, scored.classification, selection.threshold, scored.basis),
+            rationale=rationale(c, label, tau, scored.basis),
             decision_basis=c.basis,
-            evidence=evidence_refs(c, settings.evidence_refs_per_model) if explain else (),
+            evidence=evidence,
             supports_prompt_caching=c.entry.card.supports_prompt_caching,
             context_window=c.entry.card.context_window,
         )
 
-    ranked = tuple(ranked_model(r.candidate, r.score) for r in cap_ranked(selection, limit))
+    shown = cap_ranked(selection, limit)
+    candidates = [r.candidate for r in shown]
+    no_refs: list[tuple[EvidenceRef, ...]] = [()] * len(shown)
+    refs = evidence_refs(candidates, settings.evidence_refs_per_model) if explain else no_refs
+    ranked = tuple(ranked_model(r.candidate, r.score, e) for r, e in zip(shown, refs, strict=True))
     by_id = {m.model_id: m for m in ranked}
     pick, fallback = selection.pick, selection.fallback
     return RecommendResponse(

@@ -6,13 +6,16 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from minima_grpc.engine.aggregate import ModelEvidence, aggregate, neighbour_weights
 from minima_grpc.engine.cost import CostBasis, Price
 from minima_grpc.engine.escalate import escalation_reasons
 from minima_grpc.engine.predict import Candidate, blend, pooled_success, predict
-from minima_grpc.engine.rationale import evidence_refs
+from minima_grpc.engine.rationale import evidence_refs, rounded
 from minima_grpc.engine.select import cap_ranked, price_sensitivity, select
 from minima_grpc.engine.settings import EngineSettings
 from minima_grpc.engine.types import DecisionBasis, Difficulty, EvidenceRef, TaskType
@@ -157,7 +160,7 @@ CATALOG = small_catalog(
 def _candidate(model_id: str, p: float, cost: float, confidence: float = 0.0) -> Candidate:
     basis = DecisionBasis.MEMORY if confidence else DecisionBasis.PRIOR
     price = Price(cost, CostBasis.ESTIMATE, cost, 0.0)
-    return Candidate(model_id, entry(CATALOG, model_id), p, p, confidence, basis, price, None)
+    return Candidate(model_id, entry(CATALOG, model_id), p, p, confidence, basis, price, cost, None)
 
 
 def _pool() -> list[Candidate]:
@@ -283,8 +286,55 @@ def test_evidence_refs_show_the_heaviest_neighbours_rounded() -> None:
     )
     found = aggregate(recalled, ["mini"], NOW, S)["mini"]
     mini = predict(entry(CATALOG, "mini"), 0.8, found, Price(0.001, CostBasis.ESTIMATE), 4.0)
-    assert evidence_refs(mini, 2) == (
-        EvidenceRef("best", "ref-1", "mini", 0.85, 0.9877, 0.1235, False),
-        EvidenceRef("stale", None, "mini", 0.8, 0.7, 0.5, True),
+    assert evidence_refs([mini], 2) == [
+        (
+            EvidenceRef("best", "ref-1", "mini", 0.85, 0.9877, 0.1235, False),
+            EvidenceRef("stale", None, "mini", 0.8, 0.7, 0.5, True),
+        )
+    ]
+    [refs] = evidence_refs([mini], 5)
+    assert [ref.entry_id for ref in refs] == ["best", "stale", "far"]
+
+
+def test_evidence_refs_of_several_candidates_each_show_their_own_neighbours() -> None:
+    recalled = neighbours(
+        outcome("mini", 0.25, entry_id="m1", similarity=0.9),
+        outcome("mid", 0.75, entry_id="d1", similarity=0.8, knowledge_confidence=0.12345),
+        outcome("mini", 1.0, entry_id="m2", similarity=0.7),
     )
-    assert [ref.entry_id for ref in evidence_refs(mini, 5)] == ["best", "stale", "far"]
+    evidence = aggregate(recalled, ["mini", "mid"], NOW, S)
+    price = Price(0.001, CostBasis.ESTIMATE)
+    mini = predict(entry(CATALOG, "mini"), 0.8, evidence["mini"], price, 4.0)
+    mid = predict(entry(CATALOG, "mid"), 0.8, evidence["mid"], price, 4.0)
+    cold = _candidate("big", 0.9, 0.01)
+
+    assert evidence_refs([mid, cold, mini], 5) == [
+        # 0.12345 rounds up, as round() does (the float is a hair above the tie)
+        (EvidenceRef("d1", None, "mid", 0.8, 0.1235, 0.75, False),),
+        (),
+        (
+            EvidenceRef("m1", None, "mini", 0.9, 0.7, 0.25, False),
+            EvidenceRef("m2", None, "mini", 0.7, 0.7, 1.0, False),
+        ),
+    ]
+    assert evidence_refs([cold], 5) == [()]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(-1e12, 1e12),
+            st.floats(min_value=0.0, max_value=1.0),
+            # decimal ties and their neighbours: 0.12345, 0.000005, ...
+            st.integers(0, 10**7).map(lambda i: (2 * i + 1) / 2e5),
+            st.integers(0, 10**7).map(lambda i: math.nextafter((2 * i + 1) / 2e9, 1.0)),
+        ),
+        max_size=50,
+    ),
+    st.sampled_from([1, 4, 6, 8]),
+)
+def test_rounded_matches_round_exactly(values: list[float], digits: int) -> None:
+    got = rounded(np.array(values, dtype=np.float64), digits)
+    want = [round(v, digits) for v in values]
+    # == alone would take -0.0 for 0.0: compare the printed forms
+    assert [repr(g) for g in got] == [repr(w) for w in want]
