@@ -83,8 +83,9 @@ class Neighbours:
 
     model_ids: tuple[str, ...]  # the model ids `model` indexes into
     model: IntArray
-    entry_ids: tuple[str, ...]
-    reference_ids: tuple[str | None, ...]
+    # Sequences equal to tuples of their ids (a backend may format them lazily).
+    entry_ids: Sequence[str]
+    reference_ids: Sequence[str | None]
     similarity: FloatArray
     knowledge_confidence: FloatArray
     recorded_at: FloatArray  # POSIX seconds

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import sqlite3
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,10 +13,17 @@ import numpy as np
 import pytest
 
 from minima_grpc.engine.types import Scope
-from minima_grpc.memory.embedded import EmbeddedSettings, open_embedded
-from minima_grpc.memory.protocol import Neighbours, OutcomeRecord, RecalledOutcome, RecallQuery
+from minima_grpc.memory.embedded import EmbeddedMemory, EmbeddedSettings, open_embedded
+from minima_grpc.memory.embedded.registry import tenant_digest
+from minima_grpc.memory.protocol import (
+    Neighbours,
+    OutcomeRecord,
+    RecalledOutcome,
+    RecallQuery,
+    Reinforcement,
+)
 from tests.memory.conftest import outcome
-from tests.memory.recalled import rows
+from tests.memory.recalled import Row, rows
 
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 STALE_AFTER = timedelta(days=30)
@@ -105,3 +114,110 @@ async def test_the_embedded_columns_agree_with_the_rows_they_were_read_from(
     ]
     assert 0 < native.is_stale.sum() < len(native)
     assert native.seeded.sum() == 1
+
+
+MODELS = tuple(f"model-{i}" for i in range(4))
+
+
+def _stored(data_dir: Path, user_id: str | None) -> dict[str, Row]:
+    """Every outcome of SCOPE's lane `user_id` may see, read straight from the
+    file: entry id -> what recall must report of it (bar similarity)."""
+    path = data_dir / "tenants" / tenant_digest(SCOPE.tenant) / "memory.sqlite3"
+    stale_before = (NOW - STALE_AFTER).timestamp()
+    with closing(sqlite3.connect(path)) as conn:
+        file_id = conn.execute("SELECT value FROM meta WHERE key = 'file_id'").fetchone()[0]
+        found = conn.execute(
+            "SELECT seq, model_id, quality, recorded_us, cost_usd, output_tokens, source, "
+            "confidence FROM outcomes JOIN lanes USING (lane_id) "
+            "WHERE name = ? AND (user_id IS NULL OR user_id = ?)",
+            (SCOPE.lane, user_id),
+        ).fetchall()
+    stored = {}
+    for seq, model_id, quality, micros, cost, tokens, source, confidence in found:
+        entry_id = f"{file_id}-{seq}"
+        stored[entry_id] = {
+            "entry_id": entry_id,
+            "reference_id": entry_id,
+            "knowledge_confidence": confidence,
+            "is_stale": micros / 1e6 < stale_before,
+            "model_id": model_id,
+            "quality": quality,
+            "recorded_at": micros / 1e6,
+            "seeded": source.startswith("seed"),
+            "cost_usd": cost,
+            "output_tokens": None if tokens is None else float(tokens),
+        }
+    return stored
+
+
+async def _recall_matches_the_file(memory: EmbeddedMemory, data_dir: Path) -> None:
+    for user_id in ("alice", None, "carol"):
+        stored = _stored(data_dir, user_id)
+        for query in (
+            RecallQuery(text=QUERY, k=100),
+            RecallQuery(text=QUERY, models=MODELS, per_model_k=50),
+        ):
+            native = await memory.recall(replace(SCOPE, user_id=user_id), query)
+            assert set(native.entry_ids) == set(stored)
+            assert rows(native) == [
+                {**stored[row["entry_id"]], "similarity": row["similarity"]} for row in rows(native)
+            ]
+
+
+async def test_embedded_recall_reports_what_the_file_holds_across_reinforcement_and_restart(
+    tmp_path: Path,
+) -> None:
+    settings = EmbeddedSettings(clock=lambda: NOW, stale_after=STALE_AFTER, busy_timeout_s=0.2)
+    records = [
+        outcome(
+            f"{QUERY} {i}",
+            MODELS[i % 4],
+            key=f"k{i}",
+            quality=i / 24,
+            recorded_at=NOW - timedelta(days=7 * i, microseconds=i),
+            cost_usd=None if i % 4 == 0 else 0.001 * i,
+            output_tokens=None if i % 5 == 0 else 10 * i,
+            source="seed:bench" if i % 6 == 0 else "feedback",
+        )
+        for i in range(24)
+    ]
+    users = (None, "alice", "bob")
+    memory, _ = open_embedded(tmp_path, settings)
+    try:
+        ids = [
+            await memory.remember(replace(SCOPE, user_id=users[i % 3]), record)
+            for i, record in enumerate(records)
+        ]
+        await memory.reinforce(SCOPE, Reinforcement(tuple(ids[:6]), 1.0, "up"))
+        await memory.reinforce(SCOPE, Reinforcement(tuple(ids[3:9]), -0.5, "down"))
+        await _recall_matches_the_file(memory, tmp_path)
+    finally:
+        await memory.close()
+
+    memory, _ = open_embedded(tmp_path, settings)
+    try:
+        await _recall_matches_the_file(memory, tmp_path)
+        await memory.reinforce(SCOPE, Reinforcement(tuple(ids[::2]), 1.0, "after"))
+        await memory.remember(SCOPE, outcome(QUERY, MODELS[1], key="late", cost_usd=None))
+        await _recall_matches_the_file(memory, tmp_path)
+    finally:
+        await memory.close()
+
+
+async def test_embedded_entry_ids_behave_like_a_tuple_of_strings(tmp_path: Path) -> None:
+    memory, _ = open_embedded(tmp_path, EmbeddedSettings(busy_timeout_s=0.2))
+    try:
+        ids = [await memory.remember(SCOPE, outcome(f"{QUERY} {i}", key=f"k{i}")) for i in range(3)]
+        found = (await memory.recall(SCOPE, RecallQuery(text=QUERY, k=10))).entry_ids
+    finally:
+        await memory.close()
+    expected = tuple(found)
+    assert sorted(expected) == sorted(ids)
+    assert all(isinstance(entry_id, str) for entry_id in expected)
+    assert found == expected
+    assert expected == found
+    assert hash(found) == hash(expected)
+    assert found[1:] == expected[1:]
+    assert found[-1] == expected[-1]
+    assert found.index(ids[2]) == expected.index(ids[2])
+    assert repr(found) == repr(expected)

@@ -6,8 +6,9 @@ import hashlib
 import json
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from typing import overload
 
 from minima_grpc.engine.types import Difficulty, Outcome, TaskType
 from minima_grpc.memory.embedded.errors import InvalidRecordError
@@ -18,11 +19,11 @@ _COMPRESS_FROM = 256
 _RAW, _ZLIB = b"\x00", b"\x01"
 LESSON_TYPES = ("success", "failure")
 
-# Columns of `outcomes` recall reads, in the order tenant.py unpacks them: what
-# the engine weighs a neighbour by (not the record: no text, no enums).
-NEIGHBOUR_COLUMNS = (
-    "seq, model_id, quality, recorded_us, cost_usd, output_tokens, "
-    "substr(source, 1, 4) = 'seed', confidence"
+# Values of `outcomes` recall reports besides the model, kept in memory
+# (labels.STORED, in this order): what the engine weighs a neighbour by
+# (not the record: no text, no enums).
+LABEL_COLUMNS = (
+    "quality, recorded_us, cost_usd, output_tokens, substr(source, 1, 4) = 'seed', confidence"
 )
 
 
@@ -43,6 +44,49 @@ def to_micros(moment: datetime) -> int:
 def entry_id(file_id: str, seq: int) -> str:
     """Outcome ids carry the file's random id, so an id from another file never matches."""
     return f"{file_id}-{seq}"
+
+
+class EntryIds(Sequence[str]):
+    """Entry ids of recalled rows, each formatted when read: a recall holds
+    thousands, the engine reads a few per model. Equal to, and hashed like, the
+    tuple of its ids (what `Neighbours.from_outcomes` holds)."""
+
+    __slots__ = ("_file_id", "_seqs")
+
+    def __init__(self, file_id: str, seqs: list[int]) -> None:
+        self._file_id = file_id
+        self._seqs = seqs
+
+    def __len__(self) -> int:
+        return len(self._seqs)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> EntryIds: ...
+
+    def __getitem__(self, index: int | slice) -> str | EntryIds:
+        if isinstance(index, slice):
+            return EntryIds(self._file_id, self._seqs[index])
+        return entry_id(self._file_id, self._seqs[index])
+
+    def __iter__(self) -> Iterator[str]:
+        file_id = self._file_id
+        return (entry_id(file_id, seq) for seq in self._seqs)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, EntryIds):
+            return self._file_id == other._file_id and self._seqs == other._seqs
+        if isinstance(other, tuple):
+            return tuple(self) == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
 
 
 def lesson_id(file_id: str, seq: int) -> str:
@@ -185,5 +229,5 @@ INSERT_OUTCOME = (
     "outcome, quality, recorded_us, input_tokens, output_tokens, cost_usd, latency_ms, "
     "verified, source, recommendation_id, tags, idempotency_key) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (lane_id, dedup) DO NOTHING RETURNING seq"
+    f"ON CONFLICT (lane_id, dedup) DO NOTHING RETURNING seq, {LABEL_COLUMNS}"
 )

@@ -1,10 +1,12 @@
-"""One lane of a tenant: its vector index and document frequencies, and when to save them."""
+"""One lane of a tenant: its vector index, recall's columns (labels) and document
+frequencies, and when to save them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from minima_grpc.memory.embedded.embedder import DocFrequencies
+from minima_grpc.memory.embedded.labels import LaneLabels
 from minima_grpc.memory.embedded.vectors import LaneIndex
 
 # A lane's document frequencies are snapshotted every this many new texts (in
@@ -13,7 +15,8 @@ VOCAB_SAVE_EVERY = 10_000
 
 
 class Lane:
-    """Also the indexer's job for this lane (`step`)."""
+    """Vectors, recall's columns (labels) and document frequencies of one lane;
+    also the indexer's job for this lane (`step`)."""
 
     def __init__(
         self, lane_id: int, name: str, file_id: str, graph_dir: Path, index_threads: int
@@ -24,6 +27,7 @@ class Lane:
             tag=f"{file_id}:{lane_id}",
             graph_path=lambda model: graph_dir / f"lane-{lane_id}-model-{model}.usearch",
         )
+        self.labels = LaneLabels()
         self.vocab = DocFrequencies()
         self.texts_since_vocab_save = 0
         self._index_threads = index_threads

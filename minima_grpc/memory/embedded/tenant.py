@@ -3,9 +3,10 @@
 The async facades (memory.py, recstore.py) run these in a bounded thread
 pool. Writes are serialised by one lock and one connection; reads use a
 small pool of read-only connections (WAL lets them run beside a write).
-SQLite is the source of truth: the vector indexes and document frequencies
-in memory are rebuilt from it at start-up, and an in-memory change is made
-only after the transaction that stores it has committed.
+SQLite is the source of truth: the vector indexes, the columns recall
+reports (labels.py) and document frequencies in memory are rebuilt from it at
+start-up, and an in-memory change is made only after the transaction that
+stores it has committed.
 """
 
 from __future__ import annotations
@@ -49,7 +50,6 @@ from minima_grpc.memory.embedded.settings import EmbeddedSettings
 from minima_grpc.memory.embedded.vectors import ADVANCE_STEP, Hits, Want
 from minima_grpc.memory.pending_codec import decode_pending, encode_pending
 from minima_grpc.memory.protocol import (
-    FloatArray,
     Lesson,
     Neighbours,
     OutcomeRecord,
@@ -81,7 +81,8 @@ class Remember:
 
 @dataclass(slots=True)
 class _Staged:
-    """Rows of one lane written in the current transaction (index them after commit)."""
+    """Rows of one lane read at start-up or written in the current transaction
+    (index them after commit)."""
 
     lane: Lane
     keys: list[int]
@@ -89,10 +90,22 @@ class _Staged:
     users: list[int]
     # int8 vectors back to back (one bytes object per row would double start-up memory)
     codes: bytearray
+    # codec.LABEL_COLUMNS of the last rows, not yet handed to the lane's labels
+    stored: list[Sequence[Any]]
 
     @classmethod
     def empty(cls, lane: Lane) -> _Staged:
-        return cls(lane, [], [], [], bytearray())
+        return cls(lane, [], [], [], bytearray(), [])
+
+    def add_labels(self) -> None:
+        """Hand the rows' labels not handed yet to the lane."""
+        if not self.stored:
+            return
+        start = len(self.keys) - len(self.stored)
+        self.lane.labels.append(
+            self.keys[start:], self.models[start:], self.users[start:], self.stored
+        )
+        self.stored.clear()
 
 
 class TenantStore:
@@ -116,6 +129,7 @@ class TenantStore:
         self._connections_lock = threading.Lock()
         self._lanes: dict[str, Lane] = {}
         self._model_codes: dict[str, int] = {}
+        self._model_names: list[str] = []  # by code
         self._user_codes: dict[str, int] = {}
         self._degraded: str | None = None
         self._closed = False
@@ -184,15 +198,20 @@ class TenantStore:
     def _load_vectors(self, lanes: dict[int, Lane]) -> None:
         staged = {lane.lane_id: _Staged.empty(lane) for lane in lanes.values()}
         rows = self._conn.execute(
-            "SELECT o.seq, o.lane_id, o.model_id, o.user_id, t.vec FROM outcomes o "
-            "JOIN texts t ON t.text_id = o.text_id ORDER BY o.seq"
+            f"SELECT o.seq, o.lane_id, o.model_id, o.user_id, t.vec, {codec.LABEL_COLUMNS} "
+            "FROM outcomes o JOIN texts t ON t.text_id = o.text_id ORDER BY o.seq"
         )
-        for seq, lane_id, model_id, user_id, vec in rows:
-            batch = staged[lane_id]
-            batch.keys.append(seq)
-            batch.models.append(self._model_code(model_id))
-            batch.users.append(self._user_code(user_id))
-            batch.codes += vec
+        # In chunks: labels as Python values for every row would double start-up memory.
+        while chunk := rows.fetchmany(4096):
+            for seq, lane_id, model_id, user_id, vec, *stored in chunk:
+                batch = staged[lane_id]
+                batch.keys.append(seq)
+                batch.models.append(self._model_code(model_id))
+                batch.users.append(self._user_code(user_id))
+                batch.codes += vec
+                batch.stored.append(stored)
+            for batch in staged.values():
+                batch.add_labels()
         for batch in staged.values():
             codes = _codes(batch.codes)
             batch.lane.index.load(batch.keys, batch.models, batch.users, codes)
@@ -200,7 +219,11 @@ class TenantStore:
                 self._indexer.submit(batch.lane)
 
     def _model_code(self, model_id: str) -> int:
-        return self._model_codes.setdefault(model_id, len(self._model_codes))
+        code = self._model_codes.get(model_id)
+        if code is None:
+            code = self._model_codes[model_id] = len(self._model_names)
+            self._model_names.append(model_id)
+        return code
 
     def _user_code(self, user_id: str | None) -> int:
         if user_id is None:
@@ -287,6 +310,8 @@ class TenantStore:
                 raise
             self._lanes.update(created)
             for batch in staged.values():
+                # Labels first: a row the index finds always has them.
+                batch.add_labels()
                 batch.lane.index.append(batch.keys, batch.models, batch.users, _codes(batch.codes))
                 if batch.lane.index.backlog() >= ADVANCE_STEP:
                     self._indexer.submit(batch.lane)
@@ -330,6 +355,7 @@ class TenantStore:
             batch.models.append(self._model_code(item.record.model_id))
             batch.users.append(self._user_code(item.user_id))
             batch.codes += vec
+            batch.stored.append(row[1:])
         return results
 
     @staticmethod
@@ -415,7 +441,7 @@ class TenantStore:
         hits = lane.index.search(vector, want)
         if not len(hits.keys):
             return Neighbours.empty()
-        return self._neighbours(lane.lane_id, user_id, hits)
+        return self._neighbours(lane, want.users, hits)
 
     def _want(self, user_id: str | None, query: RecallQuery) -> Want | None:
         """The index request, or None when nothing can match."""
@@ -435,46 +461,32 @@ class TenantStore:
             return None
         return Want(users=users, models=models, per_model_k=per_model_k, k=k)
 
-    def _neighbours(self, lane_id: int, user_id: str | None, hits: Hits) -> Neighbours:
-        """The hits' columns in hit order, from one query that reads only what the
-        engine weighs (no text bodies); hits the lane or user filter rejects are left out."""
-        keys = hits.keys.tolist()
-        with self._reader() as conn:
-            rows = conn.execute(
-                f"SELECT {codec.NEIGHBOUR_COLUMNS} FROM outcomes "
-                f"WHERE seq IN ({','.join('?' * len(keys))}) "
-                # `+lane_id`: look rows up by id; the lane check is only a safeguard.
-                "AND +lane_id = ? AND (user_id IS NULL OR user_id = ?)",
-                (*keys, lane_id, user_id),
-            ).fetchall()
-        by_seq = {row[0]: row for row in rows}
-        at = [i for i, key in enumerate(keys) if key in by_seq]
-        if not at:
+    def _neighbours(self, lane: Lane, users: Sequence[int], hits: Hits) -> Neighbours:
+        """The hits' columns in hit order, from the lane's labels; hits of other
+        users (a safeguard: the index has filtered them) are left out."""
+        found = lane.labels.find(hits.positions, hits.keys, users)
+        if not len(found.at):
             return Neighbours.empty()
-        columns = zip(*(by_seq[keys[i]] for i in at), strict=True)
-        seqs, model_names, quality, recorded_us, cost, tokens, seeded, confidence = columns
-        codes: dict[str, int] = {}
-        model = [codes.setdefault(name, len(codes)) for name in model_names]
-        micros = np.array(recorded_us, dtype=np.int64)
+        # Model ids in order of first appearance, as `Neighbours.from_outcomes` numbers them.
+        codes, first, model = np.unique(found.model, return_index=True, return_inverse=True)
+        order = np.argsort(first)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
         stale_before = codec.to_micros(self._settings.clock() - self._settings.stale_after)
-        entry_ids = tuple(codec.entry_id(self._file_id, seq) for seq in seqs)
-
-        def floats(values: Sequence[float | None]) -> FloatArray:
-            return np.array(values, dtype=np.float64)  # None (unknown) becomes NaN
-
+        entry_ids = codec.EntryIds(self._file_id, hits.keys[found.at].tolist())
         return Neighbours(
-            model_ids=tuple(codes),
-            model=np.array(model, dtype=np.intp),
+            model_ids=tuple([self._model_names[code] for code in codes[order].tolist()]),
+            model=rank[model],
             entry_ids=entry_ids,
             reference_ids=entry_ids,
-            similarity=hits.similarity[at],
-            knowledge_confidence=floats(confidence),
-            recorded_at=micros / 1e6,
-            is_stale=micros < stale_before,
-            seeded=np.array(seeded, dtype=np.bool_),
-            quality=floats(quality),
-            cost_usd=floats(cost),
-            output_tokens=floats(tokens),
+            similarity=hits.similarity[found.at],
+            knowledge_confidence=found.confidence,
+            recorded_at=found.recorded_us / 1e6,
+            is_stale=found.recorded_us < stale_before,
+            seeded=found.seeded,
+            quality=found.quality,
+            cost_usd=found.cost_usd,
+            output_tokens=found.output_tokens,
         )
 
     # -- learning ------------------------------------------------------------------
@@ -489,9 +501,10 @@ class TenantStore:
         signal = min(1.0, max(-1.0, reinforcement.signal))
         nothing = ReinforcementResult(reinforced_entry_ids=(), updated_confidence=None)
         with self._write_lock:
-            lane_id = self._lane_id(lane_name)
-            if lane_id is None:
+            lane = self._lanes.get(lane_name)
+            if lane is None:
                 return nothing
+            lane_id = lane.lane_id
             with self._transaction("reinforce") as conn:
                 done = conn.execute(
                     "SELECT result FROM reinforcements WHERE lane_id = ? AND idempotency_key = ?",
@@ -499,7 +512,9 @@ class TenantStore:
                 ).fetchone()
                 if done is not None:
                     return _decode_reinforcement(done[0])
-                result = self._credit(conn, lane_id, user_id, reinforcement.entry_ids, signal)
+                result, changed = self._credit(
+                    conn, lane_id, user_id, reinforcement.entry_ids, signal
+                )
                 conn.execute(
                     "INSERT INTO reinforcements (lane_id, idempotency_key, reference_id, signal, "
                     "result, applied_us) VALUES (?, ?, ?, ?, ?, ?)",
@@ -512,6 +527,7 @@ class TenantStore:
                         codec.to_micros(self._settings.clock()),
                     ),
                 )
+            lane.labels.set_confidence(list(changed), list(changed.values()))
         return result
 
     def _credit(
@@ -521,14 +537,15 @@ class TenantStore:
         user_id: str | None,
         entry_ids: Sequence[str],
         signal: float,
-    ) -> ReinforcementResult:
+    ) -> tuple[ReinforcementResult, dict[int, float]]:
+        """The result, and the new confidence of each credited outcome by seq."""
         wanted: dict[int, str] = {}
         for ident in entry_ids:
             seq = codec.parse_entry_id(self._file_id, ident)
             if seq is not None:
                 wanted.setdefault(seq, ident)
         credited: list[str] = []
-        confidences: list[float] = []
+        changed: dict[int, float] = {}
         for seq, ident in wanted.items():
             row = conn.execute(
                 "SELECT confidence FROM outcomes WHERE seq = ? AND lane_id = ? "
@@ -545,11 +562,13 @@ class TenantStore:
                 (new, seq),
             )
             credited.append(ident)
-            confidences.append(new)
-        return ReinforcementResult(
+            changed[seq] = new
+        confidences = list(changed.values())
+        result = ReinforcementResult(
             reinforced_entry_ids=tuple(credited),
             updated_confidence=sum(confidences) / len(confidences) if confidences else None,
         )
+        return result, changed
 
     def record_lesson(self, lane_name: str, lesson: Lesson) -> str:
         codec.check_lesson(lesson)

@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
@@ -76,6 +77,7 @@ class Hits(NamedTuple):
 
     keys: npt.NDArray[np.int64]
     similarity: npt.NDArray[np.float64]  # in [0, 1]
+    positions: Positions  # the rows' places in the lane (labels.py keeps the same places)
 
 
 class LaneIndex:
@@ -234,7 +236,7 @@ class LaneIndex:
             keys = self._keys.view()[positions]
         similarity = np.clip(np.nan_to_num(scores.astype(np.float64)), 0.0, 1.0)
         order = np.lexsort((keys, -similarity))
-        return Hits(keys[order], similarity[order])
+        return Hits(keys[order], similarity[order], positions[order])
 
     def _visible(self, model: int, users: tuple[int, ...]) -> Positions:
         parts = [self._by_pair[(model, u)].view() for u in users if (model, u) in self._by_pair]
@@ -289,10 +291,15 @@ class LaneIndex:
         scanned = [m for m in models if m not in searched]
         found = [self._nearest_of(query, m, users, k) for m in searched]
         if scanned:
-            positions = np.concatenate([self._visible(m, users) for m in scanned])
+            parts = [self._visible(m, users) for m in scanned]
+            positions = np.concatenate(parts)
             scores = self._score(query, positions)
-            owners = self._models.view()[positions]
-            found.extend(_top(positions[owners == m], scores[owners == m], k) for m in scanned)
+            # Each model's rows are one slice of `positions`, in the order of `scanned`.
+            ends = np.cumsum([len(part) for part in parts]).tolist()
+            found.extend(
+                _top(positions[start:end], scores[start:end], k)
+                for start, end in pairwise([0, *ends])
+            )
         return _concat(found)
 
     def _nearest_overall(
