@@ -7,7 +7,13 @@ add its name and module to BENCHMARKS.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+
+# As `minima serve` runs (minima_grpc/__main__.py): one BLAS thread, set before
+# numpy loads. Recall's matrix-vector products are too small to gain from more,
+# and on a busy machine the extra threads make timings 5-10x slower and noisy.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 BENCHMARKS: dict[str, str] = {
     "engine": "bench.engine_bench",

@@ -28,12 +28,14 @@ class EngineSettings:
 
     # Neighbour weight = kernel(similarity) * reliability * age decay * source.
     # kernel(s) = (s / best) ** power, best being the closest neighbour of this
-    # recall, and 0 at or below the absolute floor (unrelated texts). Squared,
-    # not linear: with the embedded embedder an unrelated prompt scores about
-    # half the best match, and a linear kernel lets it outvote the related ones;
-    # on RouterBench the power barely matters (bench routing-quality).
+    # recall, and 0 at or below the absolute floor (unrelated texts). 1.5: with
+    # the embedded embedder an unrelated prompt scores about half the best
+    # match, and a linear kernel lets it outvote the related ones (1.25 and
+    # below fail tests/engine/test_learning.py: eight successes on similar
+    # tasks lower the prediction); squared wastes the wider neighbourhood
+    # below (128 per model, power 2: AIQ 0.810 on `minima eval --paths 3`).
     similarity_floor: float = 0.05
-    similarity_power: float = 2.0
+    similarity_power: float = 1.5
     # reliability = floor + (1 - floor) * knowledge_confidence
     reliability_floor: float = 0.3
     age_half_life_days: float = 90.0
@@ -43,9 +45,13 @@ class EngineSettings:
     seed_weight: float = 0.8
 
     # Recall: up to per_model_k neighbours for each candidate (no crowding out).
-    # 32 rather than 8: more evidence per model is most of the routing gain. On
-    # `minima eval` 32 beat 64 (AIQ 0.825 vs 0.803) and halves recall time.
-    recall_per_model_k: int = 32
+    # 128: the more evidence per model, the less a pick between two close
+    # models is a coin flip. `minima eval --paths 3` (mean AIQ of three
+    # learning histories; one history alone swings by +-0.03): 32 per model
+    # (power 2, max weight 8) 0.801; 64 (2, 16) 0.816; 128 (1, 32) 0.838;
+    # 256 (1, 32) 0.826; these defaults 0.828. The embedded memory answers
+    # 3,328 neighbours (26 models) in ~3.5 ms.
+    recall_per_model_k: int = 128
     # Of those, the heaviest few per model back evidence refs and feedback credit.
     kept_neighbours_per_model: int = 16
     recall_k: int = 64
@@ -60,13 +66,15 @@ class EngineSettings:
     # whose evidence weighs less than exploration_max_weight get a Thompson draw.
     # On by default (MINIMA_EXPLORATION): without it a catalog with neutral
     # priors (a user's own models) locks onto the first model above the bar and
-    # never learns what the others can do. On RouterBench (`minima eval`,
-    # neutral priors, bandit feedback) these values gave AIQ 0.825; k = 4
-    # draws: 0.820, and also max weight 4: 0.804; share 0.4: 0.812; prediction
-    # pseudocount 2: 0.806; no exploration: 0.585 (with the earlier fixed-tau pick).
+    # never learns what the others can do. A model stays "thin" until its
+    # evidence weighs 32 (~50 close neighbours): a lower limit ends exploring
+    # while two close models are still told apart by a handful of outcomes.
+    # On RouterBench (`minima eval --paths 3`, 128 per model, power 1): max
+    # weight 16 0.829, 32 0.838, 64 0.829; at 32 per model, 8 0.801 and 16
+    # 0.825; share 0.4 0.803, draws for every candidate 0.814.
     exploration: bool = True
     exploration_share: float = 0.25
-    exploration_max_weight: float = 8.0
+    exploration_max_weight: float = 32.0
     # Draws come from Beta(WS + k * prior, W - WS + k * (1 - prior)) with this
     # k: lower than the prediction's pseudocount, so an untried model's draw
     # spreads wide enough to be tried at all.

@@ -34,9 +34,9 @@ def test_neighbour_weight_by_hand() -> None:
 
     # the best match: kernel 1; reliability 0.3 + 0.7 * 0.7 = 0.79
     assert weigh(outcome("m", 1.0, entry_id="a")) == pytest.approx(0.79)
-    # half as close as the best: kernel 0.5^2, or 0.5 with a linear kernel
+    # half as close as the best: kernel 0.5^1.5, or 0.5 with a linear kernel
     half = outcome("m", 1.0, entry_id="h", similarity=0.425)
-    assert weigh(half) == pytest.approx(0.25 * 0.79)
+    assert weigh(half) == pytest.approx(0.5**1.5 * 0.79)
     assert weigh(half, linear) == pytest.approx(0.5 * 0.79)
     # 90 days = one half-life; very old is floored at 0.2
     assert weigh(outcome("m", 1.0, entry_id="b", age_days=90)) == pytest.approx(0.79 * 0.5)
@@ -60,7 +60,7 @@ def test_the_kernel_is_relative_to_the_best_match() -> None:
     low_scale, high_scale = evidence(0.2, 0.1), evidence(0.9, 0.45)
     for model_id in ("a", "b"):
         assert low_scale[model_id].weight == pytest.approx(high_scale[model_id].weight)
-    assert low_scale["b"].weight == pytest.approx(0.25 * low_scale["a"].weight)
+    assert low_scale["b"].weight == pytest.approx(0.5**1.5 * low_scale["a"].weight)
 
 
 def test_aggregate_per_model_masses_and_observed_costs() -> None:
@@ -88,14 +88,14 @@ def test_aggregate_per_model_masses_and_observed_costs() -> None:
 
 
 def test_every_neighbour_counts_but_only_the_heaviest_are_kept() -> None:
-    # 20 neighbours, similarity 0.85 * (20 - i) / 20: kernel ((20 - i) / 20) ** 2, kc 0.7;
+    # 20 neighbours, similarity 0.85 * (20 - i) / 20: kernel ((20 - i) / 20) ** 1.5, kc 0.7;
     # the last (similarity 0.0425) is below the floor and does not count
     recalled = neighbours(
         *(outcome("m", 1.0, entry_id=f"n{i}", similarity=0.85 * (20 - i) / 20) for i in range(20))
     )
     found = aggregate(recalled, ["m"], NOW, S)["m"]
     assert found.counted == 19
-    assert found.weight == pytest.approx(0.79 * sum((j / 20) ** 2 for j in range(2, 21)))
+    assert found.weight == pytest.approx(0.79 * sum((j / 20) ** 1.5 for j in range(2, 21)))
     assert found.neighbours.entry_ids == tuple(f"n{i}" for i in range(16))
 
 
@@ -275,8 +275,8 @@ def test_cost_basis_tags() -> None:
 
 
 def test_evidence_refs_show_the_heaviest_neighbours_rounded() -> None:
-    # weights: best 1 * (0.3 + 0.7 * 0.987654); stale (0.8 / 0.85)^2 * 0.79 * 0.5;
-    # far (0.4 / 0.85)^2 * 0.79; "other" is not a candidate
+    # weights: best 1 * (0.3 + 0.7 * 0.987654); stale (0.8 / 0.85)^1.5 * 0.79 * 0.5 = 0.36;
+    # far (0.4 / 0.85)^1.5 * 0.79 = 0.26; "other" is not a candidate
     best = outcome("mini", 0.123456, entry_id="best", knowledge_confidence=0.987654)
     recalled = neighbours(
         outcome("mini", 1.0, entry_id="far", similarity=0.4),
