@@ -78,6 +78,48 @@ def test_graph_tier_agrees_with_exact_search(small_tiers: None) -> None:
     assert np.mean(overlap) > 0.8
 
 
+def test_big_lane_scan_scores_as_one_float32_product_of_the_visible_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past UNIT_ROWS_MAX a scan converts int8 codes block by block; its scores
+    stay those of one float32 product over the visible rows, to the bit, whether
+    it sweeps the lane (most rows visible) or gathers them (few)."""
+    monkeypatch.setattr(vectors, "UNIT_ROWS_MAX", 0)
+    monkeypatch.setattr(vectors, "SCAN_BLOCK", 64)
+    count = 1_003  # neither whole blocks nor whole groups of four
+    texts = _texts(count, seed=6)
+    models = np.array([1 if i % 10 == 0 else 0 for i in range(count)])  # model 0: 90%
+    users = np.array([1 if i % 7 == 3 else 0 for i in range(count)])  # user 1: private
+    index, queries = _lane(texts, models.tolist(), users.tolist())
+    floats = _codes(texts)[0].astype(np.float32)
+    inverse = np.float32(1.0) / np.linalg.norm(floats, axis=1)
+
+    def one_product(query: np.ndarray, want: Want) -> tuple[list[int], list[float]]:
+        assert want.models is not None
+        parts = [
+            np.flatnonzero((models == m) & (users == u)) for m in want.models for u in want.users
+        ]
+        rows = np.concatenate(parts)
+        scores = (floats[rows] @ query) * inverse[rows]
+        # All rows are kept (per_model_k covers them), in the index's order:
+        # similarity clipped to [0, 1], most similar first, ties by key.
+        kept = sorted(
+            ((min(1.0, max(0.0, float(s))), int(r)) for s, r in zip(scores, rows, strict=True)),
+            key=lambda pair: (-pair[0], pair[1]),
+        )
+        return [r for _, r in kept], [s for s, _ in kept]
+
+    wants = [  # every visible row, so that every score is compared
+        Want(users=(0,), models=(0,), per_model_k=count),  # ~77% of the lane: swept
+        Want(users=(0, 1), models=(0, 1), per_model_k=count),  # all of it: swept
+        Want(users=(0, 1), models=(1,), per_model_k=count),  # ~10%: gathered
+    ]
+    for query in queries:
+        for want in wants:
+            hits = index.search(query, want)
+            assert (_keys(hits), hits.similarity.tolist()) == one_product(query, want)
+
+
 def test_per_model_quota_is_filled_for_rare_and_popular_models(small_tiers: None) -> None:
     texts = _texts(500, seed=2)
     models = [0] * 480 + [1] * 15 + [2] * 5  # model 2 is rare
