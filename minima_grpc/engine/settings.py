@@ -49,7 +49,7 @@ class EngineSettings:
     # models is a coin flip. `minima eval --paths 3` (mean AIQ of three
     # learning histories; one history alone swings by +-0.03): 32 per model
     # (power 2, max weight 8) 0.801; 64 (2, 16) 0.816; 128 (1, 32) 0.838;
-    # 256 (1, 32) 0.826; these defaults 0.828. The embedded memory answers
+    # 256 (1, 32) 0.826; these defaults 0.837. The embedded memory answers
     # 3,328 neighbours (26 models) in ~3.5 ms.
     recall_per_model_k: int = 128
     # Of those, the heaviest few per model back evidence refs and feedback credit.
@@ -77,8 +77,11 @@ class EngineSettings:
     exploration_max_weight: float = 32.0
     # Draws come from Beta(WS + k * prior, W - WS + k * (1 - prior)) with this
     # k: lower than the prediction's pseudocount, so an untried model's draw
-    # spreads wide enough to be tried at all.
-    exploration_pseudocount: float = 2.0
+    # spreads wide enough to be tried at all - a premium model must draw far
+    # above its prior to be worth its price at mid-slider. `minima eval --paths
+    # 3`, two sets of namespaces (6 learning histories): k = 1 0.835 (worst
+    # history 0.829); k = 2 0.821 (worst 0.803); k = 0.5 0.829 (3 histories).
+    exploration_pseudocount: float = 1.0
     # The share is scaled by how much of the lane's last ~window recommendations
     # got feedback (engine/feedback_flow.py): no outcomes back, no exploring.
     exploration_feedback_window: int = 100
