@@ -74,8 +74,7 @@ def neighbour_weights(
     """The weight of each neighbour, its kernel relative to `best_similarity`."""
     floor = settings.similarity_floor
     closeness = np.minimum(n.similarity / max(best_similarity, floor, 1e-12), 1.0)
-    power = settings.similarity_power
-    kernel = np.where(n.similarity > floor, closeness if power == 1.0 else closeness**power, 0.0)
+    kernel = np.where(n.similarity > floor, _power(closeness, settings.similarity_power), 0.0)
     rf = settings.reliability_floor
     # (clipped by two ufuncs: np.clip's own overhead is larger than both)
     confidence = np.minimum(np.maximum(n.knowledge_confidence, 0.0), 1.0)
@@ -84,11 +83,26 @@ def neighbour_weights(
     age = np.maximum(now.timestamp() - n.recorded_at, 0.0)
     decay = np.maximum(np.exp2(age / -(settings.age_half_life_days * 86400.0)),
                        settings.age_weight_floor)  # fmt: skip
-    decay = np.where(age > 0.0, decay, 1.0)
-    stale = np.where(n.is_stale, settings.stale_weight, 1.0)
-    seeded = np.where(n.seeded, settings.seed_weight, 1.0)
-    weights: FloatArray = kernel * reliability * decay * stale * seeded
+    # (in place: a new array per product costs more than the product)
+    weights: FloatArray = kernel
+    weights *= reliability
+    weights *= decay
+    weights *= np.where(n.is_stale, settings.stale_weight, 1.0)
+    weights *= np.where(n.seeded, settings.seed_weight, 1.0)
     return weights
+
+
+def _power(values: FloatArray, power: float) -> FloatArray:
+    """values ** power, for values in [0, 1]. Whole and half powers take
+    products and a square root: numpy's general float power costs 8x more."""
+    whole, rest = divmod(power, 1.0)
+    if rest not in (0.0, 0.5) or not 0.0 <= whole <= 4.0:
+        raised: FloatArray = values**power
+        return raised
+    out = np.sqrt(values) if rest else np.ones_like(values)
+    for _ in range(int(whole)):
+        out *= values
+    return out
 
 
 def aggregate(
@@ -146,25 +160,20 @@ def _summarise(
     cost_sums = total(np.where(has_cost, cost_w * n.cost_usd, 0.0))
     token_ns, token_masses = how_many(has_tokens), total(token_w)
     token_sums = total(np.where(has_tokens, token_w * n.output_tokens, 0.0))
-    ranked = _ranked(model, weights, buckets)
-    # Plain lists, sliced per model below.
-    ranked_rows: list[int] = ranked.tolist()
-    ranked_quality: list[float] = n.quality[ranked].tolist()
-    sizes: list[int] = np.bincount(model, minlength=buckets).tolist()
-    entry_ids, keep = n.entry_ids, settings.kept_neighbours_per_model
-    min_samples = settings.observed_min_samples
+    kept_rows = _heaviest(model, weights, counts, settings.kept_neighbours_per_model, buckets)
+    # Plain tuples of the kept rows only, sliced per model below.
+    row_list: list[int] = kept_rows.tolist()
+    rows, entry_ids = tuple(row_list), tuple(n.entry_ids.take(row_list))
+    quality = tuple(n.quality[kept_rows].tolist())
+    keep, min_samples = settings.kept_neighbours_per_model, settings.observed_min_samples
     evidence = {}
-    first = 0  # where model i's rows start in the ranking
+    first = 0  # where model i's kept rows start in `rows`
     for i, model_id in enumerate(ids):
-        start, first = first, first + sizes[i]
         if counts[i] == 0:
             continue
-        # Its counted neighbours rank first: the heaviest `keep` of them.
-        kept = slice(start, start + min(counts[i], keep))
-        mine = ranked_rows[kept]
-        neighbours = KeptNeighbours(
-            n, tuple(mine), tuple([entry_ids[j] for j in mine]), tuple(ranked_quality[kept])
-        )
+        start, first = first, first + min(counts[i], keep)
+        kept = slice(start, first)
+        neighbours = KeptNeighbours(n, rows[kept], entry_ids[kept], quality[kept])
         # (positional: a NamedTuple is built twice as fast without keywords)
         evidence[model_id] = ModelEvidence(
             model_id,
@@ -180,11 +189,45 @@ def _summarise(
     return evidence
 
 
+def _heaviest(
+    model: IntArray, weights: FloatArray, counts: list[int], keep: int, buckets: int
+) -> IntArray:
+    """The rows of each model's `keep` heaviest counted neighbours, grouped by
+    model, heaviest first, equal weights in recall order."""
+    ranked = _ranked(model, weights, buckets)
+    # A model's counted rows (weight > 0) rank first among its rows: its first
+    # `taken` rows. Skipped: how many rows before its block are not taken.
+    taken = np.minimum(counts, keep)
+    left = np.bincount(model, minlength=buckets) - taken
+    skipped = np.cumsum(left) - left
+    kept: IntArray = ranked[np.arange(taken.sum()) + np.repeat(skipped, taken)]
+    return kept
+
+
 def _ranked(model: IntArray, weights: FloatArray, buckets: int) -> IntArray:
-    """Every row, grouped by model, heaviest first within a model (ties keep
-    recall order: the sort is stable). A model's counted neighbours (weight > 0)
-    come before the rest of its rows."""
-    # (lexsort sorts a narrow integer key much faster: the narrowest that fits)
-    narrow = model.astype(np.min_scalar_type(buckets))
-    ranked: IntArray = np.lexsort((-weights, narrow))
+    """Every row, grouped by model, heaviest first, equal weights in recall order.
+
+    numpy sorts values several times faster than it argsorts them, so each row
+    is packed into one int64 - model, then lightness (1 - weight / heaviest in
+    fixed point: rounding down keeps the order, but may make close weights
+    equal), then row - and the keys are sorted. Where rounding made two
+    different weights of one model equal, the exact two-key sort decides.
+    """
+    rows = len(weights)
+    heaviest = float(weights.max()) if rows else 0.0
+    if heaviest <= 0.0:
+        return np.lexsort((-weights, model))
+    row_bits, model_bits = max(rows - 1, 1).bit_length(), max(buckets - 1, 1).bit_length()
+    # (at most 52: a float64 holds the scale exactly, so lightness never overflows its field)
+    light_bits = min(63 - model_bits - row_bits, 52)
+    light = ((1.0 - weights / heaviest) * float((1 << light_bits) - 1)).astype(np.int64)
+    keys = (model.astype(np.int64) << (light_bits + row_bits)) | (light << row_bits)
+    keys |= np.arange(rows)
+    keys.sort()
+    ranked: IntArray = keys & ((1 << row_bits) - 1)
+    same = keys[1:] >> row_bits == keys[:-1] >> row_bits
+    if same.any():
+        w = weights[ranked]
+        if (same & (w[1:] != w[:-1])).any():
+            ranked = np.lexsort((-weights, model))
     return ranked

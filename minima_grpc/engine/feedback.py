@@ -75,11 +75,13 @@ def agreeing_entries(
     pending: PendingRecommendation, model_id: str, quality: float, band: float
 ) -> tuple[str, ...]:
     """Neighbours of `model_id` whose recorded quality agrees with this outcome."""
-    labels = pending.evidence_quality
+    kept = pending.evidence.get(model_id)
+    if kept is None:
+        return ()
     return tuple(
         entry
-        for entry in pending.evidence_by_model.get(model_id, ())
-        if entry in labels and abs(labels[entry] - quality) <= band
+        for entry, label in zip(kept.entry_ids, kept.quality, strict=True)
+        if abs(label - quality) <= band
     )
 
 

@@ -58,6 +58,11 @@ def evidence_refs(candidates: Sequence[Candidate], limit: int) -> list[tuple[Evi
     n = len(rows)
     scores, confidences, successes = (figures[k * n : (k + 1) * n] for k in range(len(columns)))
     stale: list[bool] = recall.is_stale[picked].tolist()
+    # (the kept neighbours' entry ids are formatted already; in `rows` order)
+    entry_ids = [
+        e for c in candidates if c.evidence for e in c.evidence.neighbours.entry_ids[:limit]
+    ]
+    references = recall.reference_ids.take(rows)
     refs = []
     first = 0  # where the candidate's rows start among `rows`
     for c, part in zip(candidates, shown, strict=True):
@@ -65,15 +70,15 @@ def evidence_refs(candidates: Sequence[Candidate], limit: int) -> list[tuple[Evi
             tuple(
                 [
                     EvidenceRef(
-                        recall.entry_ids[j],
-                        recall.reference_ids[j],
+                        entry_ids[i],
+                        references[i],
                         c.model_id,
                         scores[i],
                         confidences[i],
                         successes[i],
                         stale[i],
                     )
-                    for i, j in enumerate(part, first)
+                    for i in range(first, first + len(part))
                 ]
             )
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from itertools import chain
 
 from minima_grpc.catalog import Catalog
 from minima_grpc.engine.decision import Decision, Plan, or_default
@@ -13,7 +12,7 @@ from minima_grpc.engine.rationale import evidence_refs, rationale, task_label
 from minima_grpc.engine.select import cap_ranked
 from minima_grpc.engine.settings import EngineSettings
 from minima_grpc.engine.types import EvidenceRef, RankedModel, RecommendResponse, Scope
-from minima_grpc.memory.protocol import PendingRecommendation
+from minima_grpc.memory.protocol import NeighbourLabels, PendingRecommendation
 
 
 def pending_recommendation(
@@ -23,9 +22,6 @@ def pending_recommendation(
     every candidate (the caller may run a model other than the pick)."""
     scored = decision.scored
     evidence = [c.evidence for c in scored.candidates if c.evidence is not None]
-    # One dict of every model's neighbours, built in one pass.
-    entries = chain.from_iterable(e.neighbours.entry_ids for e in evidence)
-    labels = chain.from_iterable(e.neighbours.quality for e in evidence)
     return PendingRecommendation(
         recommendation_id=recommendation_id,
         task_text=plan.text,
@@ -33,10 +29,12 @@ def pending_recommendation(
         difficulty=scored.classification.difficulty,
         tags=plan.request.task.tags,
         recommended_model_id=decision.selection.pick.model_id,
-        evidence_by_model={e.model_id: e.neighbours.entry_ids for e in evidence},
+        evidence={
+            e.model_id: NeighbourLabels(e.neighbours.entry_ids, e.neighbours.quality)
+            for e in evidence
+        },
         est_costs={c.model_id: c.cost for c in scored.candidates},
         created_at=now,
-        evidence_quality=dict(zip(entries, labels, strict=True)),
         namespace=scope.namespace,
         user_id=scope.user_id,
     )

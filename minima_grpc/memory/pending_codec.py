@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from minima_grpc.engine.types import Difficulty, TaskType
-from minima_grpc.memory.protocol import PendingRecommendation
+from minima_grpc.memory.protocol import NeighbourLabels, PendingRecommendation
 
 
 def encode_pending(pending: PendingRecommendation) -> dict[str, Any]:
@@ -19,10 +19,12 @@ def encode_pending(pending: PendingRecommendation) -> dict[str, Any]:
         "difficulty": pending.difficulty.value,
         "tags": list(pending.tags),
         "recommended_model_id": pending.recommended_model_id,
-        "evidence_by_model": {m: list(ids) for m, ids in pending.evidence_by_model.items()},
+        "evidence": {
+            m: {"entry_ids": list(kept.entry_ids), "quality": list(kept.quality)}
+            for m, kept in pending.evidence.items()
+        },
         "est_costs": dict(pending.est_costs),
         "created_at": pending.created_at.isoformat(),
-        "evidence_quality": dict(pending.evidence_quality),
         "namespace": pending.namespace,
         "user_id": pending.user_id,
     }
@@ -43,20 +45,33 @@ def decode_pending(raw: object) -> PendingRecommendation | None:
             difficulty=Difficulty(raw["difficulty"]),
             tags=tuple(str(t) for t in raw.get("tags", ())),
             recommended_model_id=str(raw["recommended_model_id"]),
-            evidence_by_model={
-                str(m): tuple(str(i) for i in ids)
-                for m, ids in dict(raw.get("evidence_by_model", {})).items()
-            },
+            evidence=_decode_evidence(raw),
             est_costs={str(m): float(c) for m, c in dict(raw.get("est_costs", {})).items()},
             created_at=created_at,
-            evidence_quality={
-                str(e): float(q) for e, q in dict(raw.get("evidence_quality", {})).items()
-            },
             namespace=_optional_str(raw.get("namespace")),
             user_id=_optional_str(raw.get("user_id")),
         )
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _decode_evidence(raw: Mapping[str, Any]) -> dict[str, NeighbourLabels]:
+    if "evidence" in raw:
+        return {
+            str(m): NeighbourLabels(
+                tuple(str(e) for e in kept["entry_ids"]), tuple(float(q) for q in kept["quality"])
+            )
+            for m, kept in dict(raw["evidence"]).items()
+            if len(kept["entry_ids"]) == len(kept["quality"])
+        }
+    # Written before the labels moved next to their ids (a recommendation lives
+    # for days): ids per model, labels per id; an unlabelled id is never credited.
+    labels = {str(e): float(q) for e, q in dict(raw.get("evidence_quality", {})).items()}
+    evidence = {}
+    for m, ids in dict(raw.get("evidence_by_model", {})).items():
+        labelled = [str(e) for e in ids if str(e) in labels]
+        evidence[str(m)] = NeighbourLabels(tuple(labelled), tuple(labels[e] for e in labelled))
+    return evidence
 
 
 def _optional_str(value: object) -> str | None:

@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +22,7 @@ from minima_grpc.engine.types import Difficulty, Outcome, Scope, Strategy, TaskT
 IntArray = npt.NDArray[np.intp]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+_Id_co = TypeVar("_Id_co", covariant=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,25 @@ class RecalledOutcome:
     record: OutcomeRecord
 
 
+class IdColumn(Sequence[_Id_co]):
+    """Ids of recalled rows (entry or reference ids), equal to the tuple of
+    them. A backend may format them lazily: a recall holds thousands, the
+    engine reads a few hundred, all at once through `take` (one call, not one
+    per id)."""
+
+    __slots__ = ()
+
+    def take(self, rows: Iterable[int], /) -> list[_Id_co]:
+        """The ids of `rows`, in that order."""
+        return [self[i] for i in rows]
+
+
+class IdTuple(tuple[_Id_co, ...], IdColumn[_Id_co]):
+    """An `IdColumn` of ids a backend already holds."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Neighbours:
     """Recall's answer as columns, in the backend's rank order (most similar
@@ -83,9 +103,8 @@ class Neighbours:
 
     model_ids: tuple[str, ...]  # the model ids `model` indexes into
     model: IntArray
-    # Sequences equal to tuples of their ids (a backend may format them lazily).
-    entry_ids: Sequence[str]
-    reference_ids: Sequence[str | None]
+    entry_ids: IdColumn[str]
+    reference_ids: IdColumn[str | None]
     similarity: FloatArray
     knowledge_confidence: FloatArray
     recorded_at: FloatArray  # POSIX seconds
@@ -140,8 +159,8 @@ class Neighbours:
         return cls(
             model_ids=tuple(codes),
             model=np.array(model, dtype=np.intp),
-            entry_ids=tuple(rows),
-            reference_ids=tuple(o.reference_id for o in kept),
+            entry_ids=IdTuple(rows),
+            reference_ids=IdTuple(o.reference_id for o in kept),
             similarity=floats(o.similarity for o in kept),
             knowledge_confidence=floats(o.knowledge_confidence for o in kept),
             recorded_at=floats(r.recorded_at.timestamp() for r in records),
@@ -242,6 +261,14 @@ class Memory(Protocol):
         ...
 
 
+class NeighbourLabels(NamedTuple):
+    """The neighbours that informed one model's prediction, with their recorded
+    quality: feedback credits only those whose label agrees with the outcome."""
+
+    entry_ids: tuple[str, ...]
+    quality: tuple[float, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class PendingRecommendation:
     """What feedback needs to find the recommendation it answers."""
@@ -252,14 +279,11 @@ class PendingRecommendation:
     difficulty: Difficulty
     tags: tuple[str, ...]
     recommended_model_id: str
-    # model id -> entry ids of the neighbours that informed that model's prediction
-    evidence_by_model: dict[str, tuple[str, ...]]
+    # model id -> the neighbours that informed that model's prediction
+    evidence: dict[str, NeighbourLabels]
     # model id -> estimated USD cost at recommend time
     est_costs: dict[str, float]
     created_at: datetime
-    # entry id -> recorded quality of that neighbour, so feedback can credit
-    # only the neighbours whose label agrees with the reported outcome
-    evidence_quality: dict[str, float] = field(default_factory=dict)
     # The recommend call's namespace and user: feedback carries neither, yet its
     # outcome belongs to the lane (and user) the recommendation was made in.
     namespace: str | None = None

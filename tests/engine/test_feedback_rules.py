@@ -12,7 +12,7 @@ from minima_grpc.engine.feedback import (
     reflection_due,
 )
 from minima_grpc.engine.types import Difficulty, FeedbackRequest, Outcome, Scope, TaskType
-from minima_grpc.memory.protocol import PendingRecommendation
+from minima_grpc.memory.protocol import NeighbourLabels, PendingRecommendation
 
 
 def test_derived_keys_dedupe_per_recommendation_and_model() -> None:
@@ -32,10 +32,12 @@ def test_only_agreeing_neighbours_of_the_chosen_model_are_credited() -> None:
         difficulty=Difficulty.EASY,
         tags=(),
         recommended_model_id="a",
-        evidence_by_model={"a": ("s1", "s2", "f1", "p1"), "b": ("s3",)},
+        evidence={
+            "a": NeighbourLabels(("s1", "s2", "f1", "p1"), (0.9, 1.0, 0.1, 0.5)),
+            "b": NeighbourLabels(("s3",), (0.9,)),
+        },
         est_costs={},
         created_at=datetime(2026, 1, 1, tzinfo=UTC),
-        evidence_quality={"s1": 0.9, "s2": 1.0, "f1": 0.1, "p1": 0.5, "s3": 0.9},
     )
     assert agreeing_entries(pending, "a", 0.9, 0.3) == ("s1", "s2")
     assert agreeing_entries(pending, "a", 0.1, 0.3) == ("f1",)
@@ -58,7 +60,7 @@ def test_feedback_is_written_to_the_recommendations_lane() -> None:
         difficulty=Difficulty.EASY,
         tags=(),
         recommended_model_id="a",
-        evidence_by_model={},
+        evidence={},
         est_costs={},
         created_at=datetime(2026, 1, 1, tzinfo=UTC),
         namespace="team-x",

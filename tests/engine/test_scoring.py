@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from minima_grpc.engine.aggregate import ModelEvidence, aggregate, neighbour_weights
@@ -97,6 +97,42 @@ def test_every_neighbour_counts_but_only_the_heaviest_are_kept() -> None:
     assert found.counted == 19
     assert found.weight == pytest.approx(0.79 * sum((j / 20) ** 1.5 for j in range(2, 21)))
     assert found.neighbours.entry_ids == tuple(f"n{i}" for i in range(16))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from("abcx"),  # x is not a candidate
+            # few distinct values, so equal weights are common; 0.01 is below the
+            # floor; weights a float apart, the closest there are
+            st.sampled_from([0.01, 0.06, math.nextafter(0.06, 1.0), 0.5, 0.85]),
+            st.sampled_from([0.0, 0.7, 1.0]),
+        ),
+        max_size=40,
+    ),
+    st.integers(1, 5),
+)
+# two weights a float apart, the lighter first in recall order
+@example([("a", 0.85, 0.7), ("a", 0.06, 0.7), ("a", math.nextafter(0.06, 1.0), 0.7)], 3)
+def test_kept_neighbours_are_the_heaviest_equal_weights_in_recall_order(
+    rows: list[tuple[str, float, float]], keep: int
+) -> None:
+    settings = replace(S, kept_neighbours_per_model=keep)
+    recalled = neighbours(
+        *(
+            outcome(m, 1.0, entry_id=f"n{i}", similarity=sim, knowledge_confidence=kc)
+            for i, (m, sim, kc) in enumerate(rows)
+        )
+    )
+    found = aggregate(recalled, ["a", "b", "c"], NOW, settings)
+    about = [i for i, (m, _, _) in enumerate(rows) if m != "x"]
+    best = max((rows[i][1] for i in about), default=0.0)
+    weights = neighbour_weights(recalled, best, NOW, settings).tolist()
+    for m in "abc":
+        mine = [i for i in about if rows[i][0] == m and weights[i] > 0.0]
+        heaviest = sorted(mine, key=lambda i: (-weights[i], i))[:keep]
+        kept = found[m].neighbours.entry_ids if m in found else ()
+        assert kept == tuple(f"n{i}" for i in heaviest)
 
 
 def test_beta_blend_by_hand() -> None:

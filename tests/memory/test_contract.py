@@ -9,6 +9,7 @@ import pytest
 from minima_grpc.engine.types import Difficulty, Outcome, TaskType
 from minima_grpc.memory.protocol import (
     Lesson,
+    NeighbourLabels,
     PendingRecommendation,
     RecallQuery,
     Reinforcement,
@@ -31,7 +32,7 @@ async def test_remembered_outcome_comes_back_with_what_it_is_weighed_by(
 
     hits = await b.memory.recall(b.scope(), RecallQuery(text=PARSER_QUERY))
 
-    assert hits.entry_ids == (entry_id,)
+    assert tuple(hits.entry_ids) == (entry_id,)
     assert recorded(hits, 0) == written(record)
     assert 0.0 < hits.similarity[0] <= 1.0
     assert 0.0 <= hits.knowledge_confidence[0] <= 1.0
@@ -77,7 +78,7 @@ async def test_remember_is_idempotent_on_the_key(memory_backend: BackendUnderTes
 
     assert again == first
     hits = await b.memory.recall(b.scope(), RecallQuery(text=PARSER_QUERY))
-    assert hits.entry_ids == (first,)
+    assert tuple(hits.entry_ids) == (first,)
 
 
 async def test_remember_many_counts_new_records_and_replays_as_noop(
@@ -144,7 +145,7 @@ async def test_another_tenant_sees_and_touches_nothing(memory_backend: BackendUn
     )
     assert entry_id not in result.reinforced_entry_ids
     hits = await b.memory.recall(b.scope(), RecallQuery(text=PARSER_QUERY))
-    assert hits.entry_ids == (entry_id,)
+    assert tuple(hits.entry_ids) == (entry_id,)
 
 
 async def test_namespaces_are_separate_lanes(memory_backend: BackendUnderTest) -> None:
@@ -154,7 +155,7 @@ async def test_namespaces_are_separate_lanes(memory_backend: BackendUnderTest) -
     await b.settle()
 
     hits = await b.memory.recall(b.scope("payments"), RecallQuery(text=PARSER_QUERY))
-    assert hits.entry_ids == (payments,)
+    assert tuple(hits.entry_ids) == (payments,)
     assert len(await b.memory.recall(b.scope("empty"), RecallQuery(text=PARSER_QUERY))) == 0
 
 
@@ -259,10 +260,12 @@ def _pending(rec_id: str) -> PendingRecommendation:
         difficulty=Difficulty.HARD,
         tags=("lang:python",),
         recommended_model_id="haiku",
-        evidence_by_model={"haiku": ("e1", "e2"), "sonnet": ()},
+        evidence={
+            "haiku": NeighbourLabels(("e1", "e2"), (0.9, 0.1)),
+            "sonnet": NeighbourLabels((), ()),
+        },
         est_costs={"haiku": 0.001, "sonnet": 0.01},
         created_at=datetime(2026, 11, 1, 8, 0, tzinfo=UTC),
-        evidence_quality={"e1": 0.9, "e2": 0.1},
     )
 
 

@@ -35,7 +35,7 @@ async def test_every_acknowledged_outcome_survives_kill_9(tmp_path: Path) -> Non
         # ...under the id that was acknowledged, and recallable.
         for key in keys[:: max(1, len(keys) // 20)]:
             hits = await memory.recall(SCOPE, RecallQuery(text=record_for(key).task_text, k=1))
-            assert hits.entry_ids == (entry_ids[key],)
+            assert tuple(hits.entry_ids) == (entry_ids[key],)
             row = recorded(hits, 0)  # the child stamped the record with its own clock
             assert row == written(record_for(key)) | {"recorded_at": row["recorded_at"]}
     finally:

@@ -77,7 +77,7 @@ async def test_everything_survives_a_restart(tmp_path: Path, settings: EmbeddedS
     try:
         after = await memory.recall(SCOPE, RecallQuery(text=PARSER_QUERY))
         assert rows(after) == rows(before)
-        assert after.entry_ids == (entry,)
+        assert tuple(after.entry_ids) == (entry,)
         assert after.knowledge_confidence[0] > 0.5
         assert len(await memory.strategies(SCOPE, [], 5)) == 1
         assert await store.get(SCOPE, "rec-1") == _pending("rec-1")
@@ -207,7 +207,9 @@ async def test_a_bulk_insert_does_not_block_the_event_loop(
         nonlocal ticks
         while not stop.is_set():
             ticks += 1
-            await asyncio.sleep(0)
+            # (a short sleep, not sleep(0): a loop spinning on the GIL starves
+            # the worker thread of it and the insert takes minutes)
+            await asyncio.sleep(0.001)
 
     beating = asyncio.create_task(heartbeat())
     await memory.remember_many(SCOPE, [outcome(f"bulk {i}", key=f"b{i}") for i in range(3000)])

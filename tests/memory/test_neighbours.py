@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -45,8 +46,10 @@ def test_an_entry_listed_twice_counts_once_and_the_first_wins() -> None:
     )
 
     assert len(n) == 2
-    assert n.entry_ids == ("e1", "e2")
-    assert n.reference_ids == ("ref-e1", "ref-e2")
+    assert tuple(n.entry_ids) == ("e1", "e2")
+    assert tuple(n.reference_ids) == ("ref-e1", "ref-e2")
+    assert n.entry_ids.take([1, 0, 1]) == ["e2", "e1", "e2"]
+    assert n.reference_ids.take([1]) == ["ref-e2"]
     assert n.models_by_row() == ("model-a", "model-b")
     assert n.similarity.tolist() == [0.9, 0.7]
     assert n.quality.tolist() == [first.quality, other.quality]
@@ -208,10 +211,12 @@ async def test_embedded_entry_ids_behave_like_a_tuple_of_strings(tmp_path: Path)
     memory, _ = open_embedded(tmp_path, EmbeddedSettings(busy_timeout_s=0.2))
     try:
         ids = [await memory.remember(SCOPE, outcome(f"{QUERY} {i}", key=f"k{i}")) for i in range(3)]
-        found = (await memory.recall(SCOPE, RecallQuery(text=QUERY, k=10))).entry_ids
+        column = (await memory.recall(SCOPE, RecallQuery(text=QUERY, k=10))).entry_ids
     finally:
         await memory.close()
+    found: Sequence[str] = column  # compared as the sequence a caller sees
     expected = tuple(found)
+    assert column.take([2, 0]) == [expected[2], expected[0]]
     assert sorted(expected) == sorted(ids)
     assert all(isinstance(entry_id, str) for entry_id in expected)
     assert found == expected

@@ -17,7 +17,7 @@ from minima_grpc.memory.mubit.codec import (
     strategy_from_wire,
 )
 from minima_grpc.memory.pending_codec import decode_pending, encode_pending
-from minima_grpc.memory.protocol import OutcomeRecord, PendingRecommendation
+from minima_grpc.memory.protocol import NeighbourLabels, OutcomeRecord, PendingRecommendation
 
 OutcomeFactory = Callable[..., OutcomeRecord]
 
@@ -130,10 +130,12 @@ def _pending() -> PendingRecommendation:
         difficulty=Difficulty.EASY,
         tags=("lang:de",),
         recommended_model_id="gpt-4o-mini",
-        evidence_by_model={"gpt-4o-mini": ("e1", "e2"), "claude-haiku-4-5": ()},
+        evidence={
+            "gpt-4o-mini": NeighbourLabels(("e1", "e2"), (0.9, 0.1)),
+            "claude-haiku-4-5": NeighbourLabels((), ()),
+        },
         est_costs={"gpt-4o-mini": 0.0004, "claude-haiku-4-5": 0.0011},
         created_at=datetime(2025, 6, 1, 12, 0, tzinfo=UTC),
-        evidence_quality={"e1": 0.9, "e2": 0.1},
     )
 
 
@@ -143,6 +145,18 @@ def test_pending_recommendation_round_trips_every_field() -> None:
     # A field added to the dataclass but not to the codec would be lost between replicas.
     assert set(encoded) == {f.name for f in dataclasses.fields(PendingRecommendation)}
     assert decode_pending(json.loads(json.dumps(encoded))) == pending
+
+
+def test_pending_recommendations_stored_by_an_older_version_still_decode() -> None:
+    # Before labels sat next to their ids: ids per model, one label per id.
+    pending = _pending()
+    older = {**encode_pending(pending), "evidence_by_model": {"gpt-4o-mini": ["e1", "e2", "e3"]}}
+    older["evidence_quality"] = {"e1": 0.9, "e2": 0.1}  # e3 unlabelled: never credited
+    del older["evidence"]
+    decoded = decode_pending(json.loads(json.dumps(older)))
+    assert decoded == dataclasses.replace(
+        pending, evidence={"gpt-4o-mini": NeighbourLabels(("e1", "e2"), (0.9, 0.1))}
+    )
 
 
 @pytest.mark.parametrize(

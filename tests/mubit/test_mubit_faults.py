@@ -168,7 +168,7 @@ async def test_garbage_rows_are_dropped_and_good_rows_kept(
     )
     fake_mubit.inject("/v2/control/query", body=body)
     hits = await mubit_memory.recall(scope, QUERY)
-    assert hits.entry_ids == (entry.record_id,)
+    assert tuple(hits.entry_ids) == (entry.record_id,)
 
 
 async def test_a_slow_mubit_is_cut_off_at_the_deadline(

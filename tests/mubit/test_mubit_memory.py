@@ -25,8 +25,8 @@ async def test_remembered_outcome_is_recalled_with_its_evidence(
 
     hits = await mubit_memory.recall(scope, RecallQuery(text="refactor the parser module"))
 
-    assert hits.entry_ids == (entry_id,)
-    assert hits.reference_ids == (entry_id,)
+    assert tuple(hits.entry_ids) == (entry_id,)
+    assert tuple(hits.reference_ids) == (entry_id,)
     assert 0 < hits.similarity[0] <= 1
     assert hits.knowledge_confidence[0] == pytest.approx(0.5)
     assert recorded(hits, 0) == written(record)
@@ -160,7 +160,7 @@ async def test_reinforcement_moves_confidence_once_per_key(
     assert replay.updated_confidence == pytest.approx(0.6)
     assert penalty.updated_confidence == pytest.approx(0.5)
     hits = await mubit_memory.recall(scope, RecallQuery(text="prove the lemma"))
-    assert hits.entry_ids == (entry,)
+    assert tuple(hits.entry_ids) == (entry,)
     assert hits.knowledge_confidence[0] == pytest.approx(0.5)
 
 

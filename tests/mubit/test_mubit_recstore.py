@@ -14,7 +14,7 @@ from minima_grpc.memory.mubit.connector import MubitConnector
 from minima_grpc.memory.mubit.errors import MubitUnavailable
 from minima_grpc.memory.mubit.recstore import RUN_ID, MubitRecommendationStore
 from minima_grpc.memory.mubit.settings import MubitSettings
-from minima_grpc.memory.protocol import PendingRecommendation
+from minima_grpc.memory.protocol import NeighbourLabels, PendingRecommendation
 from tests.fake_mubit import FakeKeys, FakeMubit
 
 ScopeFactory = Callable[..., Scope]
@@ -30,11 +30,10 @@ def _pending(rec_id: str = "rec-1") -> PendingRecommendation:
         difficulty=Difficulty.HARD,
         tags=("lang:python",),
         recommended_model_id="claude-haiku-4-5",
-        evidence_by_model={"claude-haiku-4-5": ("e1",)},
+        evidence={"claude-haiku-4-5": NeighbourLabels(("e1",), (0.9,))},
         est_costs={"claude-haiku-4-5": 0.0034},
         # Long ago: expiry runs from the store's put, not from this.
         created_at=datetime(2020, 1, 1, tzinfo=UTC),
-        evidence_quality={"e1": 0.9},
     )
 
 

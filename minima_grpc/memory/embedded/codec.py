@@ -6,13 +6,13 @@ import hashlib
 import json
 import math
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import overload
 
 from minima_grpc.engine.types import Difficulty, Outcome, TaskType
 from minima_grpc.memory.embedded.errors import InvalidRecordError
-from minima_grpc.memory.protocol import Lesson, OutcomeRecord
+from minima_grpc.memory.protocol import IdColumn, Lesson, OutcomeRecord
 
 MAX_TEXT_CHARS = 65_536
 _COMPRESS_FROM = 256
@@ -43,10 +43,14 @@ def to_micros(moment: datetime) -> int:
 
 def entry_id(file_id: str, seq: int) -> str:
     """Outcome ids carry the file's random id, so an id from another file never matches."""
-    return f"{file_id}-{seq}"
+    return f"{_id_prefix(file_id)}{seq}"
 
 
-class EntryIds(Sequence[str]):
+def _id_prefix(file_id: str) -> str:
+    return f"{file_id}-"
+
+
+class EntryIds(IdColumn[str]):
     """Entry ids of recalled rows, each formatted when read: a recall holds
     thousands, the engine reads a few per model. Equal to, and hashed like, the
     tuple of its ids (what `Neighbours.from_outcomes` holds)."""
@@ -72,8 +76,12 @@ class EntryIds(Sequence[str]):
         return entry_id(self._file_id, self._seqs[index])
 
     def __iter__(self) -> Iterator[str]:
-        file_id = self._file_id
-        return (entry_id(file_id, seq) for seq in self._seqs)
+        return iter(self.take(range(len(self._seqs))))
+
+    def take(self, rows: Iterable[int], /) -> list[str]:
+        """The ids of `rows`, formatted in one pass."""
+        seqs, prefix = self._seqs, _id_prefix(self._file_id)
+        return [f"{prefix}{seqs[i]}" for i in rows]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, EntryIds):
