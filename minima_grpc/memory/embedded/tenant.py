@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from minima_grpc.engine.types import Strategy
 from minima_grpc.memory.embedded import codec
@@ -677,7 +678,9 @@ class TenantStore:
 
     def put_pending(self, pending: PendingRecommendation, now: datetime) -> None:
         expires = codec.to_micros(now + self._settings.recommendation_ttl)
-        body = zlib.compress(json.dumps(encode_pending(pending)).encode("utf-8"), 6)
+        # Level 1: a third of level 6's time on every recommendation, and the
+        # row lives for days, not forever (12 KB -> 2.9 KB instead of 2.5 KB).
+        body = zlib.compress(orjson.dumps(encode_pending(pending)), 1)
         with self._write_lock, self._transaction("put recommendation") as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO pending (recommendation_id, expires_us, body) "
@@ -693,7 +696,7 @@ class TenantStore:
             ).fetchone()
         if row is None:
             return None
-        return decode_pending(json.loads(zlib.decompress(row[0])))
+        return decode_pending(orjson.loads(zlib.decompress(row[0])))
 
     def claim(self, key: str, now: datetime) -> bool:
         """Insert the claim, or take over an expired one; False if a live claim exists."""
