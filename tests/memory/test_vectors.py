@@ -120,6 +120,22 @@ def test_big_lane_scan_scores_as_one_float32_product_of_the_visible_rows(
             assert (_keys(hits), hits.similarity.tolist()) == one_product(query, want)
 
 
+def test_hits_rank_by_similarity_then_by_lower_key() -> None:
+    # Each text stored for three models (equal scores), under keys out of insertion order.
+    texts = [t for t in _texts(40, seed=4) for _ in range(3)]
+    codes, df = _codes(texts)
+    keys = random.Random(4).sample(range(1, 10**9), len(texts))
+    index = LaneIndex("test", _graphs_in(Path("/nonexistent")))
+    index.append(keys, [i % 3 for i in range(len(texts))], [0] * len(texts), codes)
+    query = embed([Features(texts[0])], df)[0]
+
+    for want in (Want(users=(0,), k=60), Want(users=(0,), models=(0, 1, 2), per_model_k=20)):
+        hits = index.search(query, want)
+        found = list(zip(hits.similarity.tolist(), _keys(hits), strict=True))
+        assert found == sorted(found, key=lambda hit: (-hit[0], hit[1]))
+        assert len(set(hits.similarity.tolist())) < len(hits.keys)  # there were ties
+
+
 def test_per_model_quota_is_filled_for_rare_and_popular_models(small_tiers: None) -> None:
     texts = _texts(500, seed=2)
     models = [0] * 480 + [1] * 15 + [2] * 5  # model 2 is rare

@@ -56,6 +56,10 @@ SCAN_BLOCK = 1_024
 # OpenBLAS's float32 matrix-vector product computes rows in groups of four and
 # a product's last len % 4 rows with another kernel (1 ulp apart at most).
 _BLAS_GROUP = 4
+# Search results are ranked by one int64 per row: a score's distance from 1.0
+# in float32 bits (below 2**30), then the row's key in the low bits.
+_KEY_BITS = 33
+_ONE_BITS = int(np.float32(1.0).view(np.int32))
 # Rows the indexer adds per step: bounds how long a search waits for the graphs.
 ADVANCE_STEP = 128
 OVERFETCH = 1.5
@@ -242,8 +246,9 @@ class LaneIndex:
             else:
                 positions, scores = self._nearest_overall(query, models, want.users, want.k)
             keys = self._keys.view()[positions]
-        similarity = np.clip(np.nan_to_num(scores.astype(np.float64)), 0.0, 1.0)
-        order = np.lexsort((keys, -similarity))
+        # (+ 0.0 turns a clipped -0.0 into 0.0, which _rank_order needs)
+        similarity = np.clip(np.nan_to_num(scores.astype(np.float64)), 0.0, 1.0) + 0.0
+        order = _rank_order(similarity, keys)
         return Hits(keys[order], similarity[order], positions[order])
 
     def _visible(self, model: int, users: tuple[int, ...]) -> Positions:
@@ -358,6 +363,23 @@ def _products(codes: Codes, query: Vector, rows: Positions | None) -> Scores:
         part[filled:] = 0.0
         np.matmul(part, query, out=out[start : start + len(part)])
     return out[:count]
+
+
+def _rank_order(similarity: npt.NDArray[np.float64], keys: npt.NDArray[np.int64]) -> Positions:
+    """Most similar first, ties by lower key: the order of lexsort((keys, -similarity)).
+
+    Scores are float32s, and for non-negative floats the bits order like the
+    values, so (1.0's bits - a score's bits) << 33 | key is one int64 in the
+    wanted order. Keys are unique, so its (unstable, several times faster)
+    argsort leaves nothing to chance. Keys past 2**33 take the two-key sort.
+    """
+    if not len(keys) or int(keys.max()) >= 1 << _KEY_BITS or int(keys.min()) < 0:
+        order: Positions = np.lexsort((keys, -similarity))
+        return order
+    bits = similarity.astype(np.float32).view(np.int32).astype(np.int64)
+    packed = ((_ONE_BITS - bits) << _KEY_BITS) | keys
+    order = np.argsort(packed)
+    return order
 
 
 def _top(positions: Positions, scores: Scores, count: int) -> Found:
