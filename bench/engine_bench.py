@@ -1,6 +1,6 @@
 """Engine time per recommendation, without transport, over the embedded memory.
 
-    python -m bench engine [--sizes 10000 100000] [--requests 300]
+    python -m bench engine [--sizes 10000 100000] [--requests 300] [--candidates N]
 
 For each size, seeds that many outcomes into one lane (synthetic prompts of
 every task type over every catalog model), then times `recommend` end to end
@@ -10,6 +10,10 @@ recall answered instantly from what the memory returned and the store write
 discarded ("engine compute only": classification, aggregation, pricing,
 selection, response). Reports median and p99 in milliseconds, and the load
 average (the machine may be shared).
+
+Every request weighs the whole catalog unless `--candidates N` names N of its
+models (spread over the price range) as `candidate_models`, like a caller that
+routes among its own short list: most of the compute is per candidate.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from minima_grpc.config import Config
 from minima_grpc.engine.engine import MinimaEngine
 from minima_grpc.engine.settings import EngineSettings
 from minima_grpc.engine.types import (
+    Constraints,
     Difficulty,
     Outcome,
     RecommendRequest,
@@ -162,7 +167,14 @@ def summary(name: str, values: Sequence[float]) -> str:
     return f"{name:>22}: median {statistics.median(ordered):8.3f} ms   p99 {p99:8.3f} ms"
 
 
-async def run_size(size: int, requests: int, data_dir: Path) -> None:
+def short_list(model_ids: Sequence[str], count: int) -> tuple[str, ...]:
+    """`count` of the models, evenly spread through the list; () for all."""
+    if count <= 0 or count >= len(model_ids):
+        return ()
+    return tuple(model_ids[i * len(model_ids) // count] for i in range(count))
+
+
+async def run_size(size: int, requests: int, candidates: int, data_dir: Path) -> None:
     catalog = load_catalog()
     memory, store = open_memory(Config(data_dir=data_dir))
     try:
@@ -180,8 +192,14 @@ async def run_size(size: int, requests: int, data_dir: Path) -> None:
         settings = EngineSettings(recall_timeout_ms=30_000)
         engine = MinimaEngine(catalog, timed_memory, timed_store, settings=settings)
         rng = random.Random(7)
+        by_price = sorted(catalog.entries, key=lambda e: e.card.input_cost_per_mtok)
+        constraints = Constraints(
+            candidate_models=short_list([e.model_id for e in by_price], candidates)
+        )
         asks = [
-            RecommendRequest(TaskInput(prompt(rng, t)), allow_llm_escalation=False)
+            RecommendRequest(
+                TaskInput(prompt(rng, t)), constraints=constraints, allow_llm_escalation=False
+            )
             for t in (rng.choice(list(TaskType)) for _ in range(requests + 20))
         ]
         for ask in asks[:20]:  # warm caches and the index
@@ -197,8 +215,9 @@ async def run_size(size: int, requests: int, data_dir: Path) -> None:
             t - r - p
             for t, r, p in zip(total_ms, timed_memory.recall_ms, timed_store.put_ms, strict=True)
         ]
+        weighed = len(constraints.candidate_models) or len(ids)
         print(f"\n{size:,} stored outcomes ({len(ids)} models; seeded in {seed_s:.1f} s), "
-              f"{requests} recommendations")  # fmt: skip
+              f"{requests} recommendations over {weighed} candidates")  # fmt: skip
         print(summary("recommend (total)", total_ms))
         print(summary("recall", timed_memory.recall_ms))
         print(summary("store put", timed_store.put_ms))
@@ -227,10 +246,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench engine", description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--candidates", type=int, default=0, help="0: the whole catalog")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="minima-engine-bench-") as tmp:
         for size in args.sizes:
-            asyncio.run(run_size(size, args.requests, Path(tmp) / f"n{size}"))
+            run = run_size(size, args.requests, args.candidates, Path(tmp) / f"n{size}")
+            asyncio.run(run)
     return 0
 
 
