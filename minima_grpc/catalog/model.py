@@ -21,10 +21,12 @@ class CatalogEntry:
     priors: Mapping[TaskType, Mapping[Difficulty, float]]
     # Hidden reasoning tokens billed as output, as a multiple of the visible answer.
     output_token_multiplier: float = 1.0
+    # The card's, as a field: a recommendation reads it about four times per
+    # candidate, and a property costs a call each time.
+    model_id: str = field(init=False)
 
-    @property
-    def model_id(self) -> str:
-        return self.card.model_id
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "model_id", self.card.model_id)
 
     def prior(
         self, task_type: TaskType, difficulty: Difficulty, unknown: float = NEUTRAL_PRIOR
