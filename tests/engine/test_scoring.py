@@ -48,6 +48,17 @@ def test_neighbour_weight_by_hand() -> None:
     assert weigh(outcome("m", 1.0, entry_id="e", similarity=0.0), linear) == 0.0
 
 
+@pytest.mark.parametrize("power", [0.5, 1.0, 1.5, 2.0, 2.5, 1.3, 6.0])
+def test_the_kernel_power_is_any_power(power: float) -> None:
+    settings = replace(S, similarity_power=power, similarity_floor=0.0)
+    closeness = [1.0, 0.9, 0.5, 0.25, 0.01]
+    recalled = neighbours(
+        *(outcome("m", 1.0, entry_id=f"n{i}", similarity=0.8 * c) for i, c in enumerate(closeness))
+    )
+    got = neighbour_weights(recalled, 0.8, NOW, settings).tolist()
+    assert got == pytest.approx([0.79 * c**power for c in closeness], rel=1e-12)
+
+
 def test_the_kernel_is_relative_to_the_best_match() -> None:
     # Same ordering and the same weights whatever the backend's similarity scale.
     def evidence(best: float, half: float) -> dict[str, ModelEvidence]:
