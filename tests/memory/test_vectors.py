@@ -78,29 +78,33 @@ def test_graph_tier_agrees_with_exact_search(small_tiers: None) -> None:
     assert np.mean(overlap) > 0.8
 
 
-def test_big_lane_scan_scores_as_one_float32_product_of_the_visible_rows(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Past UNIT_ROWS_MAX a scan converts int8 codes block by block; its scores
-    stay those of one float32 product over the visible rows, to the bit, whether
-    it sweeps the lane (most rows visible) or gathers them (few)."""
+def test_big_lane_scan_scores_int8_codes_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past UNIT_ROWS_MAX a scan scores the int8 codes against the query's int8
+    code - the cosine the graphs compute - from exact integer dot products: the
+    same to the bit whether it sweeps the lane (most rows visible) or gathers
+    them (few), and within int8 rounding of the float cosine."""
     monkeypatch.setattr(vectors, "UNIT_ROWS_MAX", 0)
-    monkeypatch.setattr(vectors, "SCAN_BLOCK", 64)
-    count = 1_003  # neither whole blocks nor whole groups of four
+    count = 1_003
     texts = _texts(count, seed=6)
     models = np.array([1 if i % 10 == 0 else 0 for i in range(count)])  # model 0: 90%
     users = np.array([1 if i % 7 == 3 else 0 for i in range(count)])  # user 1: private
     index, queries = _lane(texts, models.tolist(), users.tolist())
-    floats = _codes(texts)[0].astype(np.float32)
-    inverse = np.float32(1.0) / np.linalg.norm(floats, axis=1)
+    codes = _codes(texts)[0]
+    inverse = np.float32(1.0) / np.linalg.norm(codes.astype(np.float32), axis=1)
 
-    def one_product(query: np.ndarray, want: Want) -> tuple[list[int], list[float]]:
+    def expected(query: np.ndarray, want: Want) -> tuple[list[int], list[float]]:
         assert want.models is not None
         parts = [
             np.flatnonzero((models == m) & (users == u)) for m in want.models for u in want.users
         ]
         rows = np.concatenate(parts)
-        scores = (floats[rows] @ query) * inverse[rows]
+        code = quantize(query[None, :])[0]
+        dots = codes[rows].astype(np.int64) @ code.astype(np.int64)
+        scale = np.float32(1.0 / np.linalg.norm(code.astype(np.float32)))
+        scores = dots.astype(np.float32) * inverse[rows] * scale
+        # cosine of int8 codes: close to the float vectors' cosine
+        cosine = (codes[rows].astype(np.float32) * inverse[rows, None]) @ query
+        assert np.abs(scores - cosine).max() < 0.02
         # All rows are kept (per_model_k covers them), in the index's order:
         # similarity clipped to [0, 1], most similar first, ties by key.
         kept = sorted(
@@ -117,7 +121,7 @@ def test_big_lane_scan_scores_as_one_float32_product_of_the_visible_rows(
     for query in queries:
         for want in wants:
             hits = index.search(query, want)
-            assert (_keys(hits), hits.similarity.tolist()) == one_product(query, want)
+            assert (_keys(hits), hits.similarity.tolist()) == expected(query, want)
 
 
 def test_hits_rank_by_similarity_then_by_lower_key() -> None:

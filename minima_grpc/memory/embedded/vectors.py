@@ -12,9 +12,10 @@ when choosing (200k rows, 10 models, k=12, usearch alone): shared graph 15.7 ms
 per query at recall 0.90, per-model graphs 3.9 ms at recall 0.82; per-model
 graphs also build 1.5x faster. So:
 
-- a model with at most `MODEL_EXACT_MAX` rows is scanned exactly (one float32
-  matrix-vector product: over unit rows in a small lane, over int8 codes
-  converted block by block in a big one);
+- a model with at most `MODEL_EXACT_MAX` rows is scanned exactly: one float32
+  matrix-vector product over unit rows in a small lane; in a big one, integer
+  dot products of the int8 codes with the query's int8 code (the cosine the
+  graphs compute);
 - a larger model gets its own HNSW graph (ann.py) over its rows in order;
   rows written since (the model's *tail*) are scanned exactly until the
   background indexer (`advance`) moves them in, in short steps, so a write
@@ -38,6 +39,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
+import numkong as nk
 import numpy as np
 import numpy.typing as npt
 
@@ -49,13 +51,6 @@ MODEL_EXACT_MAX = 4_096
 # Small lanes also keep unit float32 rows: a scan is then one BLAS product, no
 # int8 conversion (1 KiB per row, dropped for good once the lane grows past this).
 UNIT_ROWS_MAX = 32_768
-# Bigger lanes scan int8 codes converted to float32 this many rows at a time:
-# 1 MiB of floats stays in cache, where converting all of a 100k-row lane at
-# once (100 MiB per query) cost 3/4 of a 32 ms recall. A multiple of _BLAS_GROUP.
-SCAN_BLOCK = 1_024
-# OpenBLAS's float32 matrix-vector product computes rows in groups of four and
-# a product's last len % 4 rows with another kernel (1 ulp apart at most).
-_BLAS_GROUP = 4
 # Search results are ranked by one int64 per row: a score's distance from 1.0
 # in float32 bits (below 2**30), then the row's key in the low bits.
 _KEY_BITS = 33
@@ -266,17 +261,21 @@ class LaneIndex:
                 return scanned
             gathered: Scores = unit[positions] @ query
             return gathered
+        # A big lane scores its int8 codes against the query's int8 code, as the
+        # graphs do: exact integer dot products (numkong's SIMD kernels), so a
+        # row scores the same to the bit however the scan was done, without
+        # converting the lane's codes to floats on every query.
+        code = quantize(query[None, :])[0]
+        norm = float(np.linalg.norm(code.astype(np.float32)))
         codes = self._codes.view()
+        if not len(positions) or norm == 0.0:
+            return np.zeros(len(positions), np.float32)
         if 2 * len(positions) < len(codes):
-            raw = _products(codes, query, positions)
+            dots = _dots(codes[positions], code)
         else:  # most rows: one sweep of the lane beats a gather
-            raw = _products(codes, query, None)[positions]
-            # The last rows as one product over `positions` computes them, so a
-            # score does not depend on how the scan was done, to the bit.
-            tail = len(positions) % _BLAS_GROUP
-            if tail:
-                raw[-tail:] = _products(codes, query, positions[-tail:])
-        scores: Scores = raw * self._inverse_norms.view()[positions]
+            dots = _dots(codes, code)[positions]
+        scores: Scores = dots.astype(np.float32) * self._inverse_norms.view()[positions]
+        scores *= np.float32(1.0 / norm)
         return scores
 
     def _nearest_of(self, query: Vector, model: int, users: tuple[int, ...], k: int) -> Found:
@@ -343,26 +342,10 @@ class LaneIndex:
         return _top(*_concat(found), k)
 
 
-def _products(codes: Codes, query: Vector, rows: Positions | None) -> Scores:
-    """`codes[rows] @ query` in float32 (all rows if None), SCAN_BLOCK rows at a time.
-
-    Each full group of four rows comes out as in one product over all of `rows`
-    (blocks are whole groups); a sweep of all rows pads its last group with zero
-    rows, so each row comes out as in a full group.
-    """
-    count = len(codes) if rows is None else len(rows)
-    padded = count if rows is not None else -(-count // _BLAS_GROUP) * _BLAS_GROUP
-    out = np.empty(padded, np.float32)
-    block = np.empty((min(SCAN_BLOCK, padded), DIM), np.float32)
-    for start in range(0, padded, SCAN_BLOCK):
-        part = block[: min(SCAN_BLOCK, padded - start)]
-        filled = min(len(part), count - start)
-        part[:filled] = (
-            codes[start : start + filled] if rows is None else codes[rows[start : start + filled]]
-        )
-        part[filled:] = 0.0
-        np.matmul(part, query, out=out[start : start + len(part)])
-    return out[:count]
+def _dots(codes: Codes, code: Codes) -> npt.NDArray[np.float64]:
+    """codes @ code, exactly (int8 products summed as integers)."""
+    dots: npt.NDArray[np.float64] = np.asarray(nk.cdist(code[None, :], codes, metric="dot"))[0]
+    return dots
 
 
 def _rank_order(similarity: npt.NDArray[np.float64], keys: npt.NDArray[np.int64]) -> Positions:
