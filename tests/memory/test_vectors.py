@@ -78,12 +78,11 @@ def test_graph_tier_agrees_with_exact_search(small_tiers: None) -> None:
     assert np.mean(overlap) > 0.8
 
 
-def test_big_lane_scan_scores_int8_codes_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past UNIT_ROWS_MAX a scan scores the int8 codes against the query's int8
-    code - the cosine the graphs compute - from exact integer dot products: the
-    same to the bit whether it sweeps the lane (most rows visible) or gathers
-    them (few), and within int8 rounding of the float cosine."""
-    monkeypatch.setattr(vectors, "UNIT_ROWS_MAX", 0)
+def test_a_scan_scores_int8_codes_exactly() -> None:
+    """A scan scores the int8 codes against the query's int8 code - the cosine
+    the graphs compute - from exact integer dot products: the same to the bit
+    whether it sweeps the lane (most rows visible) or gathers them (few), and
+    within int8 rounding of the float cosine."""
     count = 1_003
     texts = _texts(count, seed=6)
     models = np.array([1 if i % 10 == 0 else 0 for i in range(count)])  # model 0: 90%
