@@ -63,25 +63,20 @@ def evidence_refs(candidates: Sequence[Candidate], limit: int) -> list[tuple[Evi
         e for c in candidates if c.evidence for e in c.evidence.neighbours.entry_ids[:limit]
     ]
     references = recall.reference_ids.take(rows)
-    refs = []
-    first = 0  # where the candidate's rows start among `rows`
-    for c, part in zip(candidates, shown, strict=True):
-        refs.append(
-            tuple(
-                [
-                    EvidenceRef(
-                        entry_ids[i],
-                        references[i],
-                        c.model_id,
-                        scores[i],
-                        confidences[i],
-                        successes[i],
-                        stale[i],
-                    )
-                    for i in range(first, first + len(part))
-                ]
-            )
+    model_ids = [c.model_id for c, part in zip(candidates, shown, strict=True) for _ in part]
+    # (built from zipped columns: a NamedTuple's own __new__ is a Python call per ref)
+    every = list(
+        map(
+            EvidenceRef._make,
+            zip(
+                entry_ids, references, model_ids, scores, confidences, successes, stale, strict=True
+            ),
         )
+    )
+    refs = []
+    first = 0  # where the candidate's refs start in `every`
+    for part in shown:
+        refs.append(tuple(every[first : first + len(part)]))
         first += len(part)
     return refs
 
