@@ -200,3 +200,21 @@ def test_saved_graph_is_reused_only_for_the_same_rows(small_tiers: None, tmp_pat
     assert other.graph_rows == 0  # different rows: the stale graph is dropped
     assert not graph.exists()
     assert len(other.search(queries[0], Want(users=(0,), k=3)).keys) == 3
+
+
+def test_a_saved_graph_of_a_model_now_scanned_is_dropped(
+    small_tiers: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = _texts(300, seed=7)
+    index, queries = _lane(texts, [0] * 300, [0] * 300, tmp_path)
+    _build(index)
+    index.save_graphs(force=True)
+    graph = _graphs_in(tmp_path)(0)
+    assert graph.exists()
+
+    monkeypatch.setattr(vectors, "MODEL_EXACT_MAX", 300)  # graphs now start past 300 rows
+    scanned = LaneIndex("test", _graphs_in(tmp_path))
+    scanned.load(list(range(300)), [0] * 300, [0] * 300, _codes(texts)[0])
+    assert scanned.graph_rows == 0
+    assert not graph.exists()
+    assert len(scanned.search(queries[0], Want(users=(0,), k=3)).keys) == 3
