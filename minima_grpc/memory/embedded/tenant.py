@@ -468,16 +468,15 @@ class TenantStore:
         found = lane.labels.find(hits.positions, hits.keys, users)
         if not len(found.at):
             return Neighbours.empty()
-        # Model ids in order of first appearance, as `Neighbours.from_outcomes` numbers them.
-        codes, first, model = np.unique(found.model, return_index=True, return_inverse=True)
-        order = np.argsort(first)
-        rank = np.empty_like(order)
-        rank[order] = np.arange(len(order))
+        # The model ids present, numbered in code order (a bincount, not a sort).
+        codes = np.flatnonzero(np.bincount(found.model))
+        number = np.zeros(codes[-1] + 1, np.intp)
+        number[codes] = np.arange(len(codes))
         stale_before = codec.to_micros(self._settings.clock() - self._settings.stale_after)
         entry_ids = codec.EntryIds(self._file_id, hits.keys[found.at].tolist())
         return Neighbours(
-            model_ids=tuple([self._model_names[code] for code in codes[order].tolist()]),
-            model=rank[model],
+            model_ids=tuple([self._model_names[code] for code in codes.tolist()]),
+            model=number[found.model],
             entry_ids=entry_ids,
             reference_ids=entry_ids,
             similarity=hits.similarity[found.at],
