@@ -123,11 +123,12 @@ def test_a_scan_scores_int8_codes_exactly() -> None:
             assert (_keys(hits), hits.similarity.tolist()) == expected(query, want)
 
 
-def test_hits_rank_by_similarity_then_by_lower_key() -> None:
+@pytest.mark.parametrize("largest_key", [10**9, 2**40])  # past 2**33: the two-key sort
+def test_hits_rank_by_similarity_then_by_lower_key(largest_key: int) -> None:
     # Each text stored for three models (equal scores), under keys out of insertion order.
     texts = [t for t in _texts(40, seed=4) for _ in range(3)]
     codes, df = _codes(texts)
-    keys = random.Random(4).sample(range(1, 10**9), len(texts))
+    keys = random.Random(4).sample(range(1, largest_key), len(texts))
     index = LaneIndex("test", _graphs_in(Path("/nonexistent")))
     index.append(keys, [i % 3 for i in range(len(texts))], [0] * len(texts), codes)
     query = embed([Features(texts[0])], df)[0]
