@@ -1,8 +1,9 @@
-"""Enum mapping between proto numbers and domain members."""
+"""Domain <-> proto conversion: enum mappings, timestamps and recommend responses."""
 
 from __future__ import annotations
 
 import enum
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -54,3 +55,57 @@ def test_naive_timestamps_are_utc() -> None:
     assert stamp is not None
     assert stamp.seconds == 1735732800
     assert convert.timestamp(None) is None
+
+
+def _ranked(model_id: str, refs: int) -> d.RankedModel:
+    return d.RankedModel(
+        model_id=model_id,
+        provider="acme",
+        predicted_success=0.8,
+        est_cost_usd=0.001,
+        est_cost_breakdown={"input": 0.0004, "output": 0.0006},
+        score=0.5,
+        rationale=f"why {model_id}",
+        decision_basis=d.DecisionBasis.MEMORY,
+        evidence=tuple(
+            d.EvidenceRef(f"{model_id}-e{i}", None, model_id, 0.9, 0.7, 1.0, False)
+            for i in range(refs)
+        ),
+        supports_prompt_caching=False,
+        context_window=128_000,
+    )
+
+
+def test_the_pick_and_the_fallback_are_converted_whole_wherever_they_come_from() -> None:
+    ranked = (_ranked("cheap", 2), _ranked("mid", 0), _ranked("strong", 3))
+    response = d.RecommendResponse(
+        recommendation_id="r",
+        recommended_model=ranked[0],
+        ranked=ranked,
+        fallback_model=ranked[2],
+        confidence=0.6,
+        decision_basis=d.DecisionBasis.MEMORY,
+        threshold_used=0.7,
+        classified_task_type=d.TaskType.CODE,
+        classified_difficulty=d.Difficulty.HARD,
+        catalog_version="v",
+        catalog_stale=False,
+        latency_ms=1,
+        warnings=(),
+    )
+    out = convert.recommend_response(response)
+    assert [m.model_id for m in out.ranked] == ["cheap", "mid", "strong"]
+    assert [len(m.evidence) for m in out.ranked] == [2, 0, 3]
+    assert out.recommended_model == out.ranked[0]
+    assert out.fallback_model == out.ranked[2]
+    assert out.ranked[2].evidence[1].entry_id == "strong-e1"
+    assert not out.ranked[2].evidence[1].HasField("reference_id")
+    assert dict(out.ranked[1].est_cost_breakdown) == {"input": 0.0004, "output": 0.0006}
+
+    # a pick that is not one of the ranked objects is converted on its own
+    elsewhere = convert.recommend_response(
+        replace(response, recommended_model=_ranked("other", 1), fallback_model=None)
+    )
+    assert elsewhere.recommended_model.model_id == "other"
+    assert elsewhere.recommended_model.evidence[0].entry_id == "other-e0"
+    assert not elsewhere.HasField("fallback_model")
