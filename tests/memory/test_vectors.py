@@ -182,13 +182,19 @@ def test_other_users_rows_are_invisible_in_both_tiers(small_tiers: None) -> None
             assert 1 not in seen
 
 
-def test_saved_graph_is_reused_only_for_the_same_rows(small_tiers: None, tmp_path: Path) -> None:
-    texts = _texts(300, seed=5)
-    index, queries = _lane(texts, [0] * 300, [0] * 300, tmp_path)
+def _saved_graph(texts: list[str], directory: Path) -> tuple[Path, np.ndarray]:
+    """One model's lane, its graph built and saved in `directory`: the path, and queries."""
+    index, queries = _lane(texts, [0] * len(texts), [0] * len(texts), directory)
     _build(index)
     index.save_graphs(force=True)
-    graph = _graphs_in(tmp_path)(0)
+    graph = _graphs_in(directory)(0)
     assert graph.exists()
+    return graph, queries
+
+
+def test_saved_graph_is_reused_only_for_the_same_rows(small_tiers: None, tmp_path: Path) -> None:
+    texts = _texts(300, seed=5)
+    graph, queries = _saved_graph(texts, tmp_path)
 
     codes, _ = _codes(texts)
     same = LaneIndex("test", _graphs_in(tmp_path))
@@ -207,11 +213,7 @@ def test_a_saved_graph_of_a_model_now_scanned_is_dropped(
     small_tiers: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     texts = _texts(300, seed=7)
-    index, queries = _lane(texts, [0] * 300, [0] * 300, tmp_path)
-    _build(index)
-    index.save_graphs(force=True)
-    graph = _graphs_in(tmp_path)(0)
-    assert graph.exists()
+    graph, queries = _saved_graph(texts, tmp_path)
 
     monkeypatch.setattr(vectors, "MODEL_EXACT_MAX", 300)  # graphs now start past 300 rows
     scanned = LaneIndex("test", _graphs_in(tmp_path))
