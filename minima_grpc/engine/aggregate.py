@@ -151,16 +151,28 @@ def _summarise(
         return found
 
     counted = weights > 0.0
-    masses, successes, counts = total(weights), total(weights * n.quality), how_many(counted)
-    # Realized costs and output tokens: positive samples only (NaN = unknown is
-    # not > 0), weighted like the evidence.
-    has_cost, has_tokens = counted & (n.cost_usd > 0.0), counted & (n.output_tokens > 0.0)
-    cost_w, token_w = np.where(has_cost, weights, 0.0), np.where(has_tokens, weights, 0.0)
-    cost_ns, cost_masses = how_many(has_cost), total(cost_w)
-    cost_sums = total(np.where(has_cost, cost_w * n.cost_usd, 0.0))
-    token_ns, token_masses = how_many(has_tokens), total(token_w)
-    token_sums = total(np.where(has_tokens, token_w * n.output_tokens, 0.0))
-    kept_rows = _heaviest(model, weights, counts, settings.kept_neighbours_per_model, buckets)
+    rows_per_model = np.bincount(model, minlength=buckets)
+    # (usually every row counts, and every counted row has a cost and output
+    # tokens: then the counts and masses below are ones already at hand)
+    every = bool(counted.all())
+    counts: list[int] = rows_per_model.tolist() if every else how_many(counted)
+    masses, successes = total(weights), total(weights * n.quality)
+
+    def observed(values: FloatArray) -> tuple[list[int], list[float], list[float]]:
+        """Samples, their weight and their weighted sum per model, of the
+        positive values only (NaN = unknown is not > 0): realized costs and
+        output tokens, weighted like the evidence."""
+        has = counted & (values > 0.0)
+        if every and has.all():
+            return counts, masses, total(weights * values)
+        weighted = np.where(has, weights, 0.0)
+        return how_many(has), total(weighted), total(np.where(has, weighted * values, 0.0))
+
+    cost_ns, cost_masses, cost_sums = observed(n.cost_usd)
+    token_ns, token_masses, token_sums = observed(n.output_tokens)
+    kept_rows = _heaviest(
+        model, weights, rows_per_model, counts, settings.kept_neighbours_per_model, buckets
+    )
     # Plain tuples of the kept rows only, sliced per model below.
     row_list: list[int] = kept_rows.tolist()
     rows, entry_ids = tuple(row_list), tuple(n.entry_ids.take(row_list))
@@ -190,7 +202,12 @@ def _summarise(
 
 
 def _heaviest(
-    model: IntArray, weights: FloatArray, counts: list[int], keep: int, buckets: int
+    model: IntArray,
+    weights: FloatArray,
+    rows_per_model: IntArray,
+    counts: list[int],
+    keep: int,
+    buckets: int,
 ) -> IntArray:
     """The rows of each model's `keep` heaviest counted neighbours, grouped by
     model, heaviest first, equal weights in recall order."""
@@ -198,7 +215,7 @@ def _heaviest(
     # A model's counted rows (weight > 0) rank first among its rows: its first
     # `taken` rows. Skipped: how many rows before its block are not taken.
     taken = np.minimum(counts, keep)
-    left = np.bincount(model, minlength=buckets) - taken
+    left = rows_per_model - taken
     skipped = np.cumsum(left) - left
     kept: IntArray = ranked[np.arange(taken.sum()) + np.repeat(skipped, taken)]
     return kept

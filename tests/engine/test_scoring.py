@@ -59,6 +59,24 @@ def test_the_kernel_power_is_any_power(power: float) -> None:
     assert got == pytest.approx([0.79 * c**power for c in closeness], rel=1e-12)
 
 
+def test_observed_costs_are_weighted_means_when_every_neighbour_has_them() -> None:
+    # (every row counted and priced: the counts and masses are reused, not recounted)
+    recalled = neighbours(
+        outcome("haiku", 1.0, entry_id="h1", similarity=0.8, cost_usd=0.001, output_tokens=100),
+        outcome("haiku", 0.0, entry_id="h2", similarity=0.8, cost_usd=0.002, output_tokens=200),
+        outcome("haiku", 1.0, entry_id="h3", similarity=0.2, cost_usd=0.009, output_tokens=900),
+        outcome("lite", 0.0, entry_id="l1", similarity=0.8, cost_usd=0.0001, output_tokens=50),
+    )
+    evidence = aggregate(recalled, ["haiku", "lite"], NOW, S)
+    near, far = 1.0, 0.25**1.5  # kernel weights relative to the best match
+    haiku = evidence["haiku"]
+    assert haiku.cost_samples == haiku.token_samples == haiku.counted == 3
+    mass = 2 * near + far
+    assert haiku.observed_cost == pytest.approx((near * 0.003 + far * 0.009) / mass)
+    assert haiku.observed_output_tokens == pytest.approx((near * 300 + far * 900) / mass)
+    assert evidence["lite"].observed_cost is None  # one sample is too few
+
+
 def test_the_kernel_is_relative_to_the_best_match() -> None:
     # Same ordering and the same weights whatever the backend's similarity scale.
     def evidence(best: float, half: float) -> dict[str, ModelEvidence]:
