@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple, Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -92,6 +92,46 @@ class IdTuple(tuple[_Id_co, ...], IdColumn[_Id_co]):
     """An `IdColumn` of ids a backend already holds."""
 
     __slots__ = ()
+
+
+class IdArray(IdColumn[str]):
+    """An `IdColumn` over a numpy object array of id strings a backend holds
+    formatted: taking a few hundred of them is one gather, not a loop."""
+
+    __slots__ = ("_ids",)
+
+    def __init__(self, ids: npt.NDArray[np.object_]) -> None:
+        self._ids = ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> IdArray: ...
+
+    def __getitem__(self, index: int | slice) -> str | IdArray:
+        if isinstance(index, slice):
+            return IdArray(self._ids[index])
+        found: str = self._ids[index]
+        return found
+
+    def take(self, rows: Iterable[int], /) -> list[str]:
+        taken: list[str] = self._ids[np.fromiter(rows, np.intp)].tolist()
+        return taken
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, IdArray | tuple):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
 
 
 @dataclass(frozen=True, slots=True, eq=False)

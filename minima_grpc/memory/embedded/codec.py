@@ -6,13 +6,12 @@ import hashlib
 import json
 import math
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import overload
 
 from minima_grpc.engine.types import Difficulty, Outcome, TaskType
 from minima_grpc.memory.embedded.errors import InvalidRecordError
-from minima_grpc.memory.protocol import IdColumn, Lesson, OutcomeRecord
+from minima_grpc.memory.protocol import Lesson, OutcomeRecord
 
 MAX_TEXT_CHARS = 65_536
 _COMPRESS_FROM = 256
@@ -43,58 +42,7 @@ def to_micros(moment: datetime) -> int:
 
 def entry_id(file_id: str, seq: int) -> str:
     """Outcome ids carry the file's random id, so an id from another file never matches."""
-    return f"{_id_prefix(file_id)}{seq}"
-
-
-def _id_prefix(file_id: str) -> str:
-    return f"{file_id}-"
-
-
-class EntryIds(IdColumn[str]):
-    """Entry ids of recalled rows, each formatted when read: a recall holds
-    thousands, the engine reads a few per model. Equal to, and hashed like, the
-    tuple of its ids (what `Neighbours.from_outcomes` holds)."""
-
-    __slots__ = ("_file_id", "_seqs")
-
-    def __init__(self, file_id: str, seqs: list[int]) -> None:
-        self._file_id = file_id
-        self._seqs = seqs
-
-    def __len__(self) -> int:
-        return len(self._seqs)
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> EntryIds: ...
-
-    def __getitem__(self, index: int | slice) -> str | EntryIds:
-        if isinstance(index, slice):
-            return EntryIds(self._file_id, self._seqs[index])
-        return entry_id(self._file_id, self._seqs[index])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.take(range(len(self._seqs))))
-
-    def take(self, rows: Iterable[int], /) -> list[str]:
-        """The ids of `rows`, formatted in one pass."""
-        seqs, prefix = self._seqs, _id_prefix(self._file_id)
-        return [f"{prefix}{seqs[i]}" for i in rows]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, EntryIds):
-            return self._file_id == other._file_id and self._seqs == other._seqs
-        if isinstance(other, tuple):
-            return tuple(self) == other
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
-    def __repr__(self) -> str:
-        return repr(tuple(self))
+    return f"{file_id}-{seq}"
 
 
 def lesson_id(file_id: str, seq: int) -> str:

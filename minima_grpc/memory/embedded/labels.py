@@ -3,6 +3,9 @@
 Reading these columns from SQLite cost ~1 us per neighbour plus a Python tuple
 per row: 15-30 ms for a recall of 3,328 neighbours (128 per model, 26 models),
 where gathering them from numpy arrays costs a fraction of a millisecond.
+Entry ids are formatted once, as rows are added: formatting the few hundred
+a recommendation keeps (their ints to text) cost more than the rest of
+reading them, for ~80 bytes a row.
 SQLite stays the source of truth (one process owns the file, registry.py):
 rows are loaded from it at start-up and added after each committed insert, a
 confidence is changed after its reinforcement committed.
@@ -22,6 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from minima_grpc.memory.embedded import codec
 from minima_grpc.memory.embedded.growable import Growable
 from minima_grpc.memory.protocol import BoolArray, FloatArray, IntArray
 
@@ -49,17 +53,20 @@ class Found(NamedTuple):
     output_tokens: FloatArray
     seeded: BoolArray
     confidence: FloatArray
+    entry_id: npt.NDArray[np.object_]
 
 
 class LaneLabels:
     """Recall's columns of one lane's outcomes, by position; thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, file_id: str) -> None:
+        self._file_id = file_id
         self._lock = threading.Lock()
         self._keys = Growable(np.int64)
         self._users = Growable(np.int32)
         self._columns = {"model": Growable(np.int32)}
         self._columns.update((name, Growable(dtype)) for name, dtype in STORED.items())
+        self._columns["entry_id"] = Growable(np.object_)
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -75,6 +82,7 @@ class LaneLabels:
         if not keys:
             return
         values = dict(zip(STORED, zip(*stored, strict=True), strict=True))
+        entry_ids = [codec.entry_id(self._file_id, key) for key in keys]
         with self._lock:
             self._keys.extend(keys)
             self._users.extend(users)
@@ -82,6 +90,7 @@ class LaneLabels:
             for name, dtype in STORED.items():
                 # np.array turns None into NaN for a float dtype
                 self._columns[name].extend(np.array(values[name], dtype=dtype))
+            self._columns["entry_id"].extend(entry_ids)
 
     def set_confidence(self, keys: Sequence[int], confidence: Sequence[float]) -> None:
         """Take the confidences a committed reinforcement stored (of rows held here)."""

@@ -27,7 +27,7 @@ class Lane:
             tag=f"{file_id}:{lane_id}",
             graph_path=lambda model: graph_dir / f"lane-{lane_id}-model-{model}.usearch",
         )
-        self.labels = LaneLabels()
+        self.labels = LaneLabels(file_id)
         self.vocab = DocFrequencies()
         self.texts_since_vocab_save = 0
         self._index_threads = index_threads
