@@ -49,6 +49,9 @@ class Candidate(NamedTuple):
     evidence: ModelEvidence | None
 
 
+_make = Candidate._make
+
+
 def pooled_success(evidence: Iterable[ModelEvidence], min_weight: float) -> float:
     """Weighted success over every model's neighbours; neutral when too thin."""
     found = list(evidence)
@@ -58,15 +61,6 @@ def pooled_success(evidence: Iterable[ModelEvidence], min_weight: float) -> floa
     return sum(e.success_mass for e in found) / weight
 
 
-def blend(prior: float, evidence: ModelEvidence | None, pseudocount: float) -> tuple[float, float]:
-    """(predicted success, confidence) from a prior and optional evidence."""
-    if evidence is None or evidence.weight <= 0.0:
-        return prior, 0.0
-    w = evidence.weight
-    p = (evidence.success_mass + pseudocount * prior) / (w + pseudocount)
-    return min(1.0, max(0.0, p)), w / (w + pseudocount)
-
-
 def predict(
     entry: CatalogEntry,
     prior: float,
@@ -74,6 +68,14 @@ def predict(
     price: Price,
     pseudocount: float,
 ) -> Candidate:
-    p, confidence = blend(prior, evidence, pseudocount)
-    basis = _MEMORY if confidence > 0.0 else _PRIOR
-    return Candidate(entry.model_id, entry, prior, p, confidence, basis, price, price.usd, evidence)
+    """The candidate with its predicted success and confidence, from its
+    prior and its evidence, if any. (The blend is written out here, and the
+    tuple built by _make: this runs for every candidate, and a helper call
+    and keyword-free NamedTuple construction cost twice as much.)"""
+    if evidence is None or evidence.weight <= 0.0:
+        return _make((entry.model_id, entry, prior, prior, 0.0, _PRIOR, price, price.usd, evidence))
+    w = evidence.weight
+    p = (evidence.success_mass + pseudocount * prior) / (w + pseudocount)
+    p = min(p, 1.0) if p >= 0.0 else 0.0  # (NaN -> 0)
+    confidence = w / (w + pseudocount)
+    return _make((entry.model_id, entry, prior, p, confidence, _MEMORY, price, price.usd, evidence))

@@ -83,18 +83,20 @@ def select(
     # ln(cost / cheapest); the epsilon keeps zero-cost estimates finite
     logs = [math.log(c.cost + _COST_EPSILON) for c in candidates]
     cheapest, span = min(logs), max(logs) - min(logs)
-    scored = []
-    for candidate, log_cost in zip(candidates, logs, strict=True):
-        p = candidate.predicted_success
-        acceptable = p >= floor
-        score = p - lam * (log_cost - cheapest) if acceptable else p - floor - 1.0 - lam * span
-        scored.append(Ranked(candidate, round(score, 6)))
-    scored.sort(
-        key=lambda r: (-r.score, r.candidate.cost, -r.candidate.confidence, r.candidate.model_id)
+    scores = [
+        round(p - lam * (log_cost - cheapest) if p >= floor else p - floor - 1.0 - lam * span, 6)
+        for p, log_cost in zip((c.predicted_success for c in candidates), logs, strict=True)
+    ]
+    # (pairs sorted, then made Ranked in one map: a Ranked per candidate
+    # through its own __new__, and a key reading its fields, cost more)
+    pairs = sorted(
+        zip(candidates, scores, strict=True),
+        key=lambda pair: (-pair[1], pair[0].cost, -pair[0].confidence, pair[0].model_id),
     )
+    scored = tuple(map(Ranked._make, pairs))
     pick = scored[0].candidate
     tau = pick.predicted_success if pick.predicted_success >= floor else floor
-    return Selection(tuple(scored), fallback_for(pick, candidates, settings), tau)
+    return Selection(scored, fallback_for(pick, candidates, settings), tau)
 
 
 def fallback_for(

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from minima_grpc.engine.aggregate import ModelEvidence, aggregate, neighbour_weights
 from minima_grpc.engine.cost import CostBasis, Price
 from minima_grpc.engine.escalate import escalation_reasons
-from minima_grpc.engine.predict import Candidate, blend, pooled_success, predict
+from minima_grpc.engine.predict import Candidate, pooled_success, predict
 from minima_grpc.engine.rationale import evidence_refs, rounded
 from minima_grpc.engine.select import cap_ranked, price_sensitivity, select
 from minima_grpc.engine.settings import EngineSettings
@@ -164,7 +164,7 @@ def test_kept_neighbours_are_the_heaviest_equal_weights_in_recall_order(
         assert kept == tuple(f"n{i}" for i in heaviest)
 
 
-def test_beta_blend_by_hand() -> None:
+def test_prediction_is_the_beta_blend_by_hand() -> None:
     # prior 0.85, k = 4; five best matches of weight 0.79, four of them successes
     evidence = aggregate(
         neighbours(
@@ -176,10 +176,14 @@ def test_beta_blend_by_hand() -> None:
     )["m"]
     w = 5 * 0.79
     ws = 4 * 0.79
-    p, confidence = blend(0.85, evidence, 4.0)
-    assert p == pytest.approx((ws + 4 * 0.85) / (w + 4))
-    assert confidence == pytest.approx(w / (w + 4))
-    assert blend(0.85, None, 4.0) == (0.85, 0.0)
+    mini, price = entry(CATALOG, "mini"), Price(0.001, CostBasis.ESTIMATE)
+    blended = predict(mini, 0.85, evidence, price, 4.0)
+    assert blended.predicted_success == pytest.approx((ws + 4 * 0.85) / (w + 4))
+    assert blended.confidence == pytest.approx(w / (w + 4))
+    assert blended.basis is DecisionBasis.MEMORY
+    prior_only = predict(mini, 0.85, None, price, 4.0)
+    assert (prior_only.predicted_success, prior_only.confidence) == (0.85, 0.0)
+    assert prior_only.basis is DecisionBasis.PRIOR
 
 
 def test_a_model_the_catalog_says_nothing_about_starts_from_the_pooled_success() -> None:
