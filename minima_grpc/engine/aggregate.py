@@ -68,6 +68,9 @@ class ModelEvidence(NamedTuple):
         return self.success_mass / self.weight if self.weight > 0 else 0.0
 
 
+_kept, _evidence = KeptNeighbours._make, ModelEvidence._make
+
+
 def neighbour_weights(
     n: Neighbours, best_similarity: float, now: datetime, settings: EngineSettings
 ) -> FloatArray:
@@ -181,22 +184,26 @@ def _summarise(
     evidence = {}
     first = 0  # where model i's kept rows start in `rows`
     for i, model_id in enumerate(ids):
-        if counts[i] == 0:
+        count = counts[i]
+        if count == 0:
             continue
-        start, first = first, first + min(counts[i], keep)
+        start, first = first, first + (count if count < keep else keep)
         kept = slice(start, first)
-        neighbours = KeptNeighbours(n, rows[kept], entry_ids[kept], quality[kept])
-        # (positional: a NamedTuple is built twice as fast without keywords)
-        evidence[model_id] = ModelEvidence(
-            model_id,
-            masses[i],
-            successes[i],
-            counts[i],
-            neighbours,
-            cost_sums[i] / cost_masses[i] if cost_ns[i] >= min_samples else None,
-            cost_ns[i],
-            token_sums[i] / token_masses[i] if token_ns[i] >= min_samples else None,
-            token_ns[i],
+        # (by _make, from a tuple: a NamedTuple's own __new__ costs twice as much)
+        neighbours = _kept((n, rows[kept], entry_ids[kept], quality[kept]))
+        cost_n, token_n = cost_ns[i], token_ns[i]
+        evidence[model_id] = _evidence(
+            (
+                model_id,
+                masses[i],
+                successes[i],
+                count,
+                neighbours,
+                cost_sums[i] / cost_masses[i] if cost_n >= min_samples else None,
+                cost_n,
+                token_sums[i] / token_masses[i] if token_n >= min_samples else None,
+                token_n,
+            )
         )
     return evidence
 
