@@ -7,6 +7,7 @@ from pathlib import Path
 
 from minima_grpc.memory.embedded.embedder import DocFrequencies
 from minima_grpc.memory.embedded.labels import LaneLabels
+from minima_grpc.memory.embedded.sweep import DotSweep
 from minima_grpc.memory.embedded.vectors import LaneIndex
 
 # A lane's document frequencies are snapshotted every this many new texts (in
@@ -19,13 +20,20 @@ class Lane:
     also the indexer's job for this lane (`step`)."""
 
     def __init__(
-        self, lane_id: int, name: str, file_id: str, graph_dir: Path, index_threads: int
+        self,
+        lane_id: int,
+        name: str,
+        file_id: str,
+        graph_dir: Path,
+        index_threads: int,
+        sweep: DotSweep,
     ) -> None:
         self.lane_id = lane_id
         self.name = name
         self.index = LaneIndex(
             tag=f"{file_id}:{lane_id}",
             graph_path=lambda model: graph_dir / f"lane-{lane_id}-model-{model}.usearch",
+            sweep=sweep,
         )
         self.labels = LaneLabels(file_id)
         self.vocab = DocFrequencies()

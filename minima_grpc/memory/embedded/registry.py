@@ -30,6 +30,7 @@ from minima_grpc.memory.embedded.errors import (
 )
 from minima_grpc.memory.embedded.indexer import Indexer
 from minima_grpc.memory.embedded.settings import EmbeddedSettings
+from minima_grpc.memory.embedded.sweep import DotSweep
 from minima_grpc.memory.embedded.tenant import FILE_NAME, MIN_FREE_BYTES, TenantStore
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -46,6 +47,7 @@ class TenantRegistry:
         self.root = root
         self.settings = settings
         self.indexer = Indexer()
+        self.sweep = DotSweep(settings.scan_threads)
         self._lock_file = lock
         self._stores: dict[str, TenantStore] = {}
         self._opening = threading.Lock()
@@ -74,7 +76,7 @@ class TenantRegistry:
             for directory in sorted(root.iterdir()):
                 if _DIGEST.match(directory.name) and (directory / FILE_NAME).exists():
                     registry._stores[directory.name] = TenantStore.open(
-                        directory, directory.name, settings, registry.indexer
+                        directory, directory.name, settings, registry.indexer, registry.sweep
                     )
         except BaseException:
             registry.close()
@@ -102,7 +104,7 @@ class TenantRegistry:
             if found is None:
                 try:
                     found = TenantStore.open(
-                        self.root / digest, digest, self.settings, self.indexer
+                        self.root / digest, digest, self.settings, self.indexer, self.sweep
                     )
                 except MemoryOpenError as exc:
                     raise MemoryUnavailableError(str(exc)) from exc
@@ -133,6 +135,7 @@ class TenantRegistry:
             self.indexer.stop()
             for store in self._stores.values():
                 store.close()
+            self.sweep.close()
         finally:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,4 +30,6 @@ class EmbeddedSettings:
     workers: int = 4
     # Threads the background indexer gives each HNSW insert.
     index_threads: int = 1
+    # Threads sharing one scan of many rows (sweep.py): the machine's cores, up to 4.
+    scan_threads: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
     clock: Callable[[], datetime] = field(default=utc_now)

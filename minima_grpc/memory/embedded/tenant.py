@@ -48,6 +48,7 @@ from minima_grpc.memory.embedded.lane import VOCAB_SAVE_EVERY, Lane
 from minima_grpc.memory.embedded.reflection import StoredLesson, consolidate, rank
 from minima_grpc.memory.embedded.schema import connect, open_tenant_file
 from minima_grpc.memory.embedded.settings import EmbeddedSettings
+from minima_grpc.memory.embedded.sweep import DotSweep
 from minima_grpc.memory.embedded.vectors import ADVANCE_STEP, Hits, Want
 from minima_grpc.memory.pending_codec import decode_pending, encode_pending
 from minima_grpc.memory.protocol import (
@@ -118,6 +119,7 @@ class TenantStore:
         file_id: str,
         settings: EmbeddedSettings,
         indexer: Indexer,
+        sweep: DotSweep,
     ) -> None:
         self.path = directory / FILE_NAME
         self._directory = directory
@@ -125,6 +127,7 @@ class TenantStore:
         self._file_id = file_id
         self._settings = settings
         self._indexer = indexer
+        self._sweep = sweep
         self._write_lock = threading.Lock()
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._connections = [conn]
@@ -140,7 +143,12 @@ class TenantStore:
 
     @classmethod
     def open(
-        cls, directory: Path, tenant_digest: str, settings: EmbeddedSettings, indexer: Indexer
+        cls,
+        directory: Path,
+        tenant_digest: str,
+        settings: EmbeddedSettings,
+        indexer: Indexer,
+        sweep: DotSweep,
     ) -> TenantStore:
         """Open (creating if new) and load; raises MemoryOpenError naming the file."""
         path = directory / FILE_NAME
@@ -149,7 +157,7 @@ class TenantStore:
         except OSError as exc:
             raise open_error(path, exc) from exc
         conn, file_id = open_tenant_file(path, tenant_digest, settings)
-        store = cls(directory, conn, file_id, settings, indexer)
+        store = cls(directory, conn, file_id, settings, indexer, sweep)
         try:
             store._load()
         except (sqlite3.Error, OSError, ValueError, KeyError, zlib.error) as exc:
@@ -174,6 +182,7 @@ class TenantStore:
             self._file_id,
             self._directory / "index",
             self._settings.index_threads,
+            self._sweep,
         )
 
     def _load_vocab(self, lane: Lane) -> None:

@@ -38,13 +38,13 @@ from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
-import numkong as nk
 import numpy as np
 import numpy.typing as npt
 
 from minima_grpc.memory.embedded.ann import AnnIndex
 from minima_grpc.memory.embedded.embedder import DIM, EMBEDDER_ID, Codes, Vector, quantize
 from minima_grpc.memory.embedded.growable import Growable
+from minima_grpc.memory.embedded.sweep import SINGLE_THREAD, DotSweep
 
 # Up to this many rows a model is scanned, beyond it searched in its graph. The
 # engine asks 128 per model, and a graph search that deep costs ~0.8 ms per
@@ -97,11 +97,14 @@ class LaneIndex:
     a graph insert; only the indexer thread grows graphs.
     """
 
-    def __init__(self, tag: str, graph_path: Callable[[int], Path]) -> None:
+    def __init__(
+        self, tag: str, graph_path: Callable[[int], Path], sweep: DotSweep = SINGLE_THREAD
+    ) -> None:
         # `tag` identifies the lane's rows in graph fingerprints; `graph_path(model)`
-        # is where that model's graph is saved.
+        # is where that model's graph is saved; `sweep` scores scanned rows.
         self._tag = tag
         self._graph_path = graph_path
+        self._sweep = sweep
         self._lock = threading.Lock()
         self._graph_lock = threading.Lock()
         self._keys = Growable(np.int64)
@@ -261,10 +264,10 @@ class LaneIndex:
         if not len(positions) or norm == 0.0:
             return np.zeros(len(positions), np.float32)
         if 2 * len(positions) < len(codes):
-            dots = _dots(codes[positions], code)
+            dots = self._sweep.dots(codes[positions], code)
         else:  # most rows: one sweep of the lane beats a gather
-            dots = _dots(codes, code)[positions]
-        scores: Scores = dots.astype(np.float32) * self._inverse_norms.view()[positions]
+            dots = self._sweep.dots(codes, code)[positions]
+        scores: Scores = dots * self._inverse_norms.view()[positions]
         scores *= np.float32(1.0 / norm)
         return scores
 
@@ -330,12 +333,6 @@ class LaneIndex:
             positions = np.concatenate(scanned)
             found.append(_top(positions, self._score(code, positions), k))
         return _top(*_concat(found), k)
-
-
-def _dots(codes: Codes, code: Codes) -> npt.NDArray[np.float64]:
-    """codes @ code, exactly (int8 products summed as integers)."""
-    dots: npt.NDArray[np.float64] = np.asarray(nk.cdist(code[None, :], codes, metric="dot"))[0]
-    return dots
 
 
 def _rank_order(similarity: npt.NDArray[np.float64], keys: npt.NDArray[np.int64]) -> Positions:
