@@ -263,13 +263,18 @@ class LaneIndex:
         codes = self._codes.view()
         if not len(positions) or norm == 0.0:
             return np.zeros(len(positions), np.float32)
+        scale = np.float32(1.0 / norm)
         if 2 * len(positions) < len(codes):
-            dots = self._sweep.dots(codes[positions], code)
-        else:  # most rows: one sweep of the lane beats a gather
-            dots = self._sweep.dots(codes, code)[positions]
-        scores: Scores = dots * self._inverse_norms.view()[positions]
-        scores *= np.float32(1.0 / norm)
-        return scores
+            scores: Scores = self._sweep.dots(codes[positions], code)
+            scores *= self._inverse_norms.view()[positions]
+            scores *= scale
+            return scores
+        # Most rows: one sweep of the lane, scored in lane order, beats gathering
+        # codes (and the scores are gathered once, not the dots and the norms).
+        every = self._sweep.dots(codes, code)
+        every *= self._inverse_norms.view()
+        every *= scale
+        return every[positions]
 
     def _nearest_of(self, code: Codes, model: int, users: tuple[int, ...], k: int) -> Found:
         """Up to `k` nearest visible rows of one model."""
