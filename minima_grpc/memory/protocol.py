@@ -95,16 +95,18 @@ class IdTuple(tuple[_Id_co, ...], IdColumn[_Id_co]):
 
 
 class IdArray(IdColumn[str]):
-    """An `IdColumn` over a numpy object array of id strings a backend holds
-    formatted: taking a few hundred of them is one gather, not a loop."""
+    """`ids[rows]`, where `ids` is a numpy object array of id strings a backend
+    holds formatted: only the ids taken are read (a recall holds thousands of
+    rows scattered over a large lane; the engine reads a few hundred)."""
 
-    __slots__ = ("_ids",)
+    __slots__ = ("_ids", "_rows")
 
-    def __init__(self, ids: npt.NDArray[np.object_]) -> None:
+    def __init__(self, ids: npt.NDArray[np.object_], rows: IntArray) -> None:
         self._ids = ids
+        self._rows = rows
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._rows)
 
     @overload
     def __getitem__(self, index: int) -> str: ...
@@ -114,12 +116,12 @@ class IdArray(IdColumn[str]):
 
     def __getitem__(self, index: int | slice) -> str | IdArray:
         if isinstance(index, slice):
-            return IdArray(self._ids[index])
-        found: str = self._ids[index]
+            return IdArray(self._ids, self._rows[index])
+        found: str = self._ids[self._rows[index]]
         return found
 
     def take(self, rows: Iterable[int], /) -> list[str]:
-        taken: list[str] = self._ids[np.fromiter(rows, np.intp)].tolist()
+        taken: list[str] = self._ids[self._rows[np.fromiter(rows, np.intp)]].tolist()
         return taken
 
     def __eq__(self, other: object) -> bool:

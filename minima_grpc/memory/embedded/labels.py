@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from minima_grpc.memory.embedded import codec
 from minima_grpc.memory.embedded.growable import Growable
-from minima_grpc.memory.protocol import BoolArray, FloatArray, IntArray
+from minima_grpc.memory.protocol import BoolArray, FloatArray, IdArray, IntArray
 
 Int64Array = npt.NDArray[np.int64]
 
@@ -53,7 +53,7 @@ class Found(NamedTuple):
     output_tokens: FloatArray
     seeded: BoolArray
     confidence: FloatArray
-    entry_id: npt.NDArray[np.object_]
+    entry_ids: IdArray
 
 
 class LaneLabels:
@@ -66,7 +66,7 @@ class LaneLabels:
         self._users = Growable(np.int32)
         self._columns = {"model": Growable(np.int32)}
         self._columns.update((name, Growable(dtype)) for name, dtype in STORED.items())
-        self._columns["entry_id"] = Growable(np.object_)
+        self._entry_ids = Growable(np.object_)
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -90,7 +90,7 @@ class LaneLabels:
             for name, dtype in STORED.items():
                 # np.array turns None into NaN for a float dtype
                 self._columns[name].extend(np.array(values[name], dtype=dtype))
-            self._columns["entry_id"].extend(entry_ids)
+            self._entry_ids.extend(entry_ids)
 
     def set_confidence(self, keys: Sequence[int], confidence: Sequence[float]) -> None:
         """Take the confidences a committed reinforcement stored (of rows held here)."""
@@ -110,5 +110,7 @@ class LaneLabels:
             at = np.flatnonzero(inside)
             at = at[np.isin(self._users.view()[positions[at]], users)]
             rows = positions[at]
-            columns = [self._columns[name].view()[rows] for name in Found._fields[1:]]
-        return Found(at, *columns)
+            columns = [self._columns[name].view()[rows] for name in Found._fields[1:-1]]
+            # (a view of the ids held: later rows go past its end or into a new buffer)
+            entry_ids = IdArray(self._entry_ids.view(), rows)
+        return Found._make((at, *columns, entry_ids))

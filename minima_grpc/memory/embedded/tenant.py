@@ -52,7 +52,6 @@ from minima_grpc.memory.embedded.sweep import DotSweep
 from minima_grpc.memory.embedded.vectors import ADVANCE_STEP, Hits, Want
 from minima_grpc.memory.pending_codec import decode_pending, encode_pending
 from minima_grpc.memory.protocol import (
-    IdArray,
     Lesson,
     Neighbours,
     OutcomeRecord,
@@ -483,7 +482,7 @@ class TenantStore:
         number = np.zeros(codes[-1] + 1, np.intp)
         number[codes] = np.arange(len(codes))
         stale_before = codec.to_micros(self._settings.clock() - self._settings.stale_after)
-        entry_ids = IdArray(found.entry_id)
+        entry_ids = found.entry_ids
         return Neighbours(
             model_ids=tuple([self._model_names[code] for code in codes.tolist()]),
             model=number[found.model],
