@@ -110,6 +110,7 @@ class LaneLabels:
             at = np.flatnonzero(inside)
             at = at[np.isin(self._users.view()[positions[at]], users)]
             rows = positions[at]
+            # (every field but `at` and `entry_ids`, in Found's order)
             columns = [self._columns[name].view()[rows] for name in Found._fields[1:-1]]
             # (a view of the ids held: later rows go past its end or into a new buffer)
             entry_ids = IdArray(self._entry_ids.view(), rows)

@@ -39,10 +39,10 @@ class DotSweep:
         DIM * 128**2 = 2**22 in magnitude, so float32 holds every sum exactly."""
         out = np.empty((1, len(codes)), np.float32)
         row: Dots = out[0]  # (the view returned: cdist fills `out` in place)
-        query = code[None, :]
-        parts = min(self._parts, len(codes) // SPLIT_FROM)
         if not len(codes):
             return row
+        query = code[None, :]
+        parts = min(self._parts, len(codes) // SPLIT_FROM)
         if self._pool is None or parts < 2:
             _dots_into(out, query, codes)
             return row
