@@ -3,7 +3,7 @@
     python -m bench.memory_bench quality [--dataset PATH]
     python -m bench.memory_bench scale [--sizes 10000,100000,1000000] [--queries 500]
     python -m bench.memory_bench feedback [--seconds 5] [--concurrency 1,16,64]
-    python -m bench.memory_bench tiers [--sizes 4000,16000,64000]
+    python -m bench.memory_bench tiers [--sizes 4000,16000,64000] [--k 128] [--scan-threads N]
 
 quality: seeds the RouterBench train split (every model's 0/1 outcome) into a
   fresh embedded memory through `remember_many`, then for each test prompt
@@ -50,6 +50,7 @@ from minima_grpc.evaluation.dataset import Sample, load_routing_dataset
 from minima_grpc.memory.embedded import EmbeddedMemory, EmbeddedSettings, open_embedded
 from minima_grpc.memory.embedded.codec import entry_id
 from minima_grpc.memory.embedded.embedder import DocFrequencies, Features, embed, quantize
+from minima_grpc.memory.embedded.sweep import DotSweep
 from minima_grpc.memory.embedded.vectors import LaneIndex, Want
 from minima_grpc.memory.protocol import OutcomeRecord, RecallQuery
 
@@ -488,8 +489,14 @@ def tiers(argv: Sequence[str]) -> None:
     parser = argparse.ArgumentParser(prog="memory_bench tiers")
     parser.add_argument("--sizes", default="4000,16000,64000")
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--k", type=int, default=128, help="neighbours asked (the engine: 128)")
+    parser.add_argument(
+        "--scan-threads", type=int, default=EmbeddedSettings().scan_threads,
+        help="threads sharing an exact scan (the server's default: the cores, up to 4)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     rng = random.Random(11)
+    sweep = DotSweep(args.scan_threads)
     for size in (int(s) for s in args.sizes.split(",")):
         texts = [synthetic_prompt(rng) for _ in range(size)]
         features = [Features(t) for t in texts]
@@ -497,7 +504,7 @@ def tiers(argv: Sequence[str]) -> None:
         df.add(features)
         codes = quantize(embed(features, df))
         queries = embed([Features(synthetic_prompt(rng)) for _ in range(args.queries)], df)
-        want = Want(users=(0,), k=10)
+        want = Want(users=(0,), k=args.k)
         keys, zeros = list(range(size)), [0] * size
 
         def timed(
@@ -510,14 +517,14 @@ def tiers(argv: Sequence[str]) -> None:
                 samples.append(time.perf_counter() - t0)
             return found, _percentile(samples, 50) * 1e3, _percentile(samples, 99) * 1e3
 
-        exact = LaneIndex("bench", _unsaved)  # never indexed: exact scan
+        exact = LaneIndex("bench", _unsaved, sweep)  # never indexed: exact scan
         exact.append(keys, zeros, zeros, codes)
         truth, e50, e99 = timed(exact)
         # Force the graph whatever the size (module threshold, restored below).
         saved = vectors.MODEL_EXACT_MAX
         vectors.MODEL_EXACT_MAX = 0
         try:
-            graph = LaneIndex("bench", _unsaved)
+            graph = LaneIndex("bench", _unsaved, sweep)
             graph.append(keys, zeros, zeros, codes)
             t0 = time.perf_counter()
             while graph.advance(threads=2):
@@ -527,12 +534,13 @@ def tiers(argv: Sequence[str]) -> None:
         finally:
             vectors.MODEL_EXACT_MAX = saved
         agreement = statistics.mean(
-            len(set(a) & set(t)) / 10 for a, t in zip(approx, truth, strict=True)
+            len(set(a) & set(t)) / len(t) for a, t in zip(approx, truth, strict=True)
         )
         print(
             f"  {size:>7,} rows: exact p50 {e50:.2f} / p99 {e99:.2f} ms | HNSW p50 {a50:.2f} / "
-            f"p99 {a99:.2f} ms, recall@10 {agreement:.3f}, build {size / build:,.0f} rows/s"
+            f"p99 {a99:.2f} ms, recall@{args.k} {agreement:.3f}, build {size / build:,.0f} rows/s"
         )
+    sweep.close()
 
 
 SECTIONS: dict[str, Callable[[Sequence[str]], None]] = {
