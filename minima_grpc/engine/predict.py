@@ -69,9 +69,9 @@ def predict(
     pseudocount: float,
 ) -> Candidate:
     """The candidate with its predicted success and confidence, from its
-    prior and its evidence, if any. (The blend is written out here, and the
+    prior and its evidence, if any. (The blend is written out here and the
     tuple built by _make: this runs for every candidate, and a helper call
-    and keyword-free NamedTuple construction cost twice as much.)"""
+    plus the NamedTuple's own __new__ cost twice as much.)"""
     if evidence is None or evidence.weight <= 0.0:
         return _make((entry.model_id, entry, prior, prior, 0.0, _PRIOR, price, price.usd, evidence))
     w = evidence.weight
