@@ -23,6 +23,10 @@ model) and, as a bound for any per-benchmark router, the best choice per
 benchmark made with hindsight on the test split itself. Prices are train-split
 mean costs.
 
+Last, whether the prompt says anything within a benchmark: for each benchmark,
+how well the engine-default kNN prediction ranks its test prompts by each
+model's real outcome (AUC; 0.5 = nothing beyond the benchmark label).
+
     python -m bench.routing_quality [--dataset PATH] [--dim 4096]
 """
 
@@ -64,6 +68,7 @@ _WORD = re.compile(r"[a-z0-9_]+")
 SLIDER_LAMBDAS = [price_sensitivity(slider, EngineSettings()) for slider in range(11)]
 LAMBDAS = np.geomspace(0.5, 1e-4, 40)
 Vector = np.ndarray[tuple[int], np.dtype[np.float64]]
+Mask = np.ndarray[tuple[int], np.dtype[np.bool_]]
 Rule = Callable[[Matrix, Vector, float], Choices]
 
 VIEWS: dict[str, Callable[[str], str]] = {
@@ -210,12 +215,42 @@ def main() -> int:
     table.row("one model for everything", table.single_points)
     table.row("per benchmark, chosen with test hindsight (bound)", _hindsight(test, scores, costs))
     table.rules("benchmark label known", _label_predictions(train, test, outcomes))
-    for (view_name, view), how in itertools.product(VIEWS.items(), (engine_weighting(), WIDE)):
+    engine = engine_weighting()
+    predictions: dict[tuple[str, str], Matrix] = {}
+    for view_name, view in VIEWS.items():
         train_vectors, idf = embed([view(s.prompt) for s in train], None, args.dim)
         test_vectors, _ = embed([view(s.prompt) for s in test], idf, args.dim)
-        predicted = knn_success(train_vectors, outcomes, test_vectors, how)
-        table.rules(f"kNN {how.name}, {view_name}", predicted)
+        for how in (engine, WIDE):
+            predicted = knn_success(train_vectors, outcomes, test_vectors, how)
+            predictions[view_name, how.name] = predicted
+            table.rules(f"kNN {how.name}, {view_name}", predicted)
+    _within_benchmark(test, scores, predictions["full prompt", engine.name])
     return 0
+
+
+def _within_benchmark(test: Sequence[Sample], scores: Matrix, predicted: Matrix) -> None:
+    print("\nWithin one benchmark: AUC of each model's kNN prediction against its outcome")
+    print(f"{'benchmark':24s} {'prompts':>7s} {'median':>7s} {'lowest':>7s} {'highest':>7s}")
+    for name in sorted({s.eval_name for s in test}):
+        rows = np.array([s.eval_name == name for s in test])
+        aucs = [
+            auc
+            for model in range(scores.shape[1])
+            if (auc := _auc(predicted[rows, model], scores[rows, model] > 0.5)) is not None
+        ]
+        if aucs:
+            low, mid, high = np.min(aucs), np.median(aucs), np.max(aucs)
+            print(f"{name:24s} {rows.sum():7d} {mid:7.3f} {low:7.3f} {high:7.3f}")
+
+
+def _auc(predicted: Vector, succeeded: Mask) -> float | None:
+    """P(a success is predicted above a failure), ties counting half; None
+    when the outcomes are all one kind."""
+    wins, losses = predicted[succeeded], np.sort(predicted[~succeeded])
+    if not len(wins) or not len(losses):
+        return None
+    below = np.searchsorted(losses, wins, "left") + np.searchsorted(losses, wins, "right")
+    return float(below.sum()) / (2.0 * len(wins) * len(losses))
 
 
 def _label_predictions(train: Sequence[Sample], test: Sequence[Sample], outcomes: Matrix) -> Matrix:
